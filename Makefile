@@ -29,7 +29,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 tools:
-	bash tests/cluster/build.sh
+	$(BIN)/python tests/cluster/build.py
 
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py $(DEMO_ARGS)
