@@ -1,0 +1,90 @@
+"""What the engine needs from its caller, as small interfaces over plain data.
+
+The engine works on the object as a plain dict and reaches the outside
+world only through a `Context`: an ARM requester, a resolver for other
+Kubernetes objects, and the effects (write status, post an Event). The
+kopf handlers provide real ones; unit tests provide fakes, so every path of
+the engine runs without a cluster and without a network.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import logging
+import random
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+from acr_operator.arm.client import ArmResponse
+from acr_operator.config import Settings
+from acr_operator.reconciler.conditions import Verdict
+from acr_operator.reconciler.placement import Resolver
+
+
+class ArmRequester(Protocol):
+    """The one method of `ArmClient` the engine uses."""
+
+    async def request(
+            self,
+            method: str,
+            path_or_url: str,
+            *,
+            body: Any = None,
+            params: Mapping[str, str] | None = None,
+    ) -> ArmResponse: ...
+
+
+class Effects(Protocol):
+    """Writes to Kubernetes on behalf of the engine."""
+
+    async def patch_status(self, status: dict) -> None:
+        """Make the object's status equal `status`, the complete status the engine wants.
+
+        Idempotent: the implementation sends only what differs from the
+        last known status (keys absent from `status` are removed) and
+        nothing at all when nothing does.
+        """
+
+    def post_event(self, type: str, reason: str, message: str) -> None:
+        """Post a Kubernetes Event (type Normal or Warning) about the object; never blocks."""
+
+
+def utcnow() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+@dataclasses.dataclass
+class Context:
+    """Everything one reconcile of one object may use besides the object itself.
+
+    `memory` is per-object and in-process only (the retry counter); what
+    must survive a restart is written to status.
+    """
+
+    client: ArmRequester
+    settings: Settings
+    resolver: Resolver
+    effects: Effects
+    logger: logging.Logger | logging.LoggerAdapter
+    memory: dict = dataclasses.field(default_factory=dict)
+    now: Callable[[], datetime.datetime] = utcnow
+    rand: Callable[[], float] = random.random
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """How a reconcile or deletion step ended.
+
+    `delay`: seconds until the object should be reconciled again (the next
+    poll, the retry, or the resync). `done`: for deletion, the Azure
+    resource is gone (or left alone on purpose) and the finalizer may go.
+    `waiting_on`: (kind, name) of an object in the same namespace whose
+    change should wake this one early. `verdict`: the conditions written,
+    or None when nothing was due and nothing was written.
+    """
+
+    delay: float
+    done: bool = False
+    waiting_on: tuple[str, str] | None = None
+    verdict: Verdict | None = None
