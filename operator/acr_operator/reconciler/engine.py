@@ -26,7 +26,7 @@ from acr_operator.arm.lro import (
     evaluate_poll_error,
     seconds_until_poll,
 )
-from acr_operator.reconciler import backoff, bodies
+from acr_operator.reconciler import backoff, bodies, hooks
 from acr_operator.reconciler.conditions import (
     READY,
     STALLED,
@@ -42,6 +42,7 @@ from acr_operator.reconciler.conditions import (
 from acr_operator.reconciler.context import Context, Outcome
 from acr_operator.reconciler.descriptors import descriptor_for
 from acr_operator.reconciler.diff import differences, patch_body
+from acr_operator.reconciler.extras import Step, run_hooks
 from acr_operator.reconciler.placement import (
     Placement,
     Waiting,
@@ -228,9 +229,17 @@ class _Run:
         self.ctx.memory["attempts"] = 0
         if completed in _DONE:
             self.event("Normal", _DONE[completed], f"{_DONE[completed]} {self.noun} in Azure.")
-        return await self.finish(
-            ready("Succeeded", f"{self.noun} exists in Azure and matches the spec."), self.resync(),
-        )
+        return await self.after_ready(placement, body)
+
+    async def after_ready(self, placement: Placement, body: dict) -> Outcome:
+        """Run the kind's extra steps (outputs, actions), then report Ready unless one objected."""
+        step = Step(obj=self.obj, status=self.status, placement=placement, observed=body,
+                    ctx=self.ctx)
+        verdict = await run_hooks(hooks.after_ready(self.descriptor.kind), step)
+        delay = self.resync() if step.delay is None else min(step.delay, self.resync())
+        if verdict is None:
+            verdict = ready("Succeeded", f"{self.noun} exists in Azure and matches the spec.")
+        return await self.finish(verdict, delay)
 
     async def create(self, placement: Placement, desired: dict) -> Outcome:
         # Fields of an earlier GET describe a resource that is gone now.
@@ -480,7 +489,8 @@ class _Run:
 
     def observe(self, placement: Placement, body: dict) -> None:
         """Replace the status fields of the last GET with those of `body`."""
-        kept = {k: v for k, v in self.status.items() if k in _OWN_STATUS}
+        own = (*_OWN_STATUS, *hooks.status_keys(self.descriptor.kind))
+        kept = {k: v for k, v in self.status.items() if k in own}
         kept.update(bodies.observed_status(self.descriptor, body))
         kept["id"] = body.get("id") or placement.path
         self.status = kept
