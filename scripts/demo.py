@@ -9,6 +9,7 @@ operator reported, deletes the Registry again and stops everything it started.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import subprocess
@@ -16,6 +17,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "cluster"))
@@ -104,9 +107,8 @@ def main(argv: list[str] | None = None) -> int:
         waited = cluster.run("kubectl", "wait", "--for=condition=Ready", "--timeout=120s",
                              "-f", str(EXAMPLE), check=False)
         print(cluster.run("kubectl", "get", "acr", "-o", "wide").stdout)
-        print(cluster.run("kubectl", "get", "-f", str(EXAMPLE), "-o",
-                          "jsonpath={.status}").stdout)
-        print()
+        shown = json.loads(cluster.run("kubectl", "get", "-f", str(EXAMPLE), "-o", "json").stdout)
+        print(yaml.safe_dump({"status": shown.get("status", {})}, sort_keys=False))
         if waited.returncode != 0:
             say("the Registry did not become Ready; the operator's log follows")
             print((work / "operator.log").read_text()[-4000:])
