@@ -102,12 +102,12 @@ def main(argv: list[str] | None = None) -> int:
         say("CRDs installed")
 
         operator = start_operator(cluster.kubeconfig, url, work / "operator.log")
-        cluster.run("kubectl", "apply", "-f", str(EXAMPLE))
+        cluster.run("kubectl", "apply", "-n", "default", "-f", str(EXAMPLE))
         say(f"applied {EXAMPLE.relative_to(ROOT)}; waiting for Ready")
         waited = cluster.run("kubectl", "wait", "--for=condition=Ready", "--timeout=120s",
-                             "-f", str(EXAMPLE), check=False)
+                             "-n", "default", "-f", str(EXAMPLE), check=False)
         print(cluster.run("kubectl", "get", "acr", "-o", "wide").stdout)
-        shown = json.loads(cluster.run("kubectl", "get", "-f", str(EXAMPLE), "-o", "json").stdout)
+        shown = json.loads(cluster.run("kubectl", "get", "-n", "default", "-f", str(EXAMPLE), "-o", "json").stdout)
         print(yaml.safe_dump({"status": shown.get("status", {})}, sort_keys=False))
         if waited.returncode != 0:
             say("the Registry did not become Ready; the operator's log follows")
@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
 
         say("deleting the Registry; the finalizer holds it until ARM reports it gone")
-        cluster.run("kubectl", "delete", "-f", str(EXAMPLE), "--timeout=120s")
+        cluster.run("kubectl", "delete", "-n", "default", "-f", str(EXAMPLE), "--timeout=120s")
         say("done")
         return 0
     finally:
