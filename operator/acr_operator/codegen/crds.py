@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from acr_operator import API_GROUP, API_VERSION
-from acr_operator.codegen import kinds, schemas
+from acr_operator.codegen import kinds, operatorfields, schemas
 
 # Formats that the apiserver checks the way ARM means them. `duration` is left out
 # because ARM durations are ISO 8601 (P1D) but the apiserver expects Go's form (24h).
@@ -162,6 +162,7 @@ def _spec_schema(context: _Context) -> dict:
                            "plus where the resource lives.")
     for path, patch in kinds.SCHEMA_OVERRIDES.get(kind, {}).items():
         _at(spec, path).update(patch)
+    operatorfields.add(kind, spec)
     for secret in desc["secretInputs"]:
         _add_secret_input(spec, secret)
     for ref in desc["references"]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from acr_operator.codegen import schemas, swagger
+from acr_operator.codegen import operatorfields, schemas, swagger
 
 # Path parameters that place a top-level resource. Every kind's path starts with them.
 SCOPE_PARAMETERS = ("subscriptionId", "resourceGroupName")
@@ -171,6 +171,8 @@ def _descriptor(kind: str, facts: Kind, api: dict, doc: dict, ops: dict,
         "updatePathMap": facts.update_path_map,
         "arrayKeys": _array_keys(doc, crud["create"]["body"]) if crud["create"]["body"] else {},
         "specFields": _spec_fields(put),
+        # Spec fields the operator acts on itself; never part of an ARM body.
+        "operatorFields": operatorfields.names(kind),
         "identifyingColumn": {"name": facts.column[0], "jsonPath": facts.column[1]},
     }
 

@@ -70,11 +70,11 @@ def desired_body(
 ) -> dict:
     """The ARM PUT body for `spec`: placement removed, references and secrets filled in.
 
-    `references` and `secrets` map body paths to resolved values (see
+    Operator fields (credential outputs) are removed too. `references` and `secrets` map body paths to resolved values (see
     `placement`). The result is a new dict; `spec` is not changed.
     """
     body = copy.deepcopy(dict(spec))
-    for field in descriptor.placement_fields():
+    for field in (*descriptor.placement_fields(), *descriptor.operator_fields):
         body.pop(field, None)
     for reference in descriptor.references:
         delete_path(body, reference.ref_path)

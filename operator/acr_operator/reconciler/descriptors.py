@@ -83,6 +83,8 @@ class KindDescriptor:
     extra_path_parameters: Mapping[str, str]
     enum_paths: frozenset[str]
     update_fields: frozenset[str]
+    # Spec fields the operator acts on itself (credential outputs); never sent to ARM.
+    operator_fields: tuple[str, ...] = ()
     # Hooks; see the bottom of the module.
     name_check: Callable[[KindDescriptor, dict, Mapping[str, str]], NameCheck] | None = None
 
@@ -160,6 +162,7 @@ def _build(kind: str, facts: dict) -> KindDescriptor:
         },
         enum_paths=frozenset().union(*(enum_paths(d) for d in definitions if d)),
         update_fields=update_fields(facts.get("updateDefinition")),
+        operator_fields=tuple(facts.get("operatorFields", ())),
         **hooks,
     )
 
