@@ -65,6 +65,16 @@ SERVICE_CLUSTER_IP_RANGE = "10.0.0.0/24"
 KUBERNETES_SERVICE_IP = "10.0.0.1"
 SERVICE_ACCOUNT_ISSUER = "https://kubernetes.default.svc.cluster.local"
 STOP_TIMEOUT_SECONDS = 15.0
+# Every request at level Metadata: user, verb, resource, subresource, namespace,
+# name and response code, without bodies. Stage RequestReceived is left out, so
+# a request is logged once, at ResponseComplete, and a watch also when it opens.
+AUDIT_POLICY = """\
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: ["RequestReceived"]
+rules:
+  - level: Metadata
+"""
 
 
 def load_build_module():
@@ -375,6 +385,8 @@ class Cluster:
     helm: Path
     home: Path
     logs: dict[str, Path]
+    # The API server's audit log (JSON lines), or None when this harness did not start the server.
+    audit_log: Path | None = None
 
     def env(self) -> dict[str, str]:
         """Return os.environ with KUBECONFIG set and helm's cache, config and data folders under self.home."""
@@ -465,6 +477,7 @@ class ControlPlane(Cluster):
         self.ca_file = self.dir / "pki" / "ca.crt"
         self.home = self.dir / "home"
         self.logs = {name: self.dir / f"{name}.log" for name in COMPONENTS}
+        self.audit_log = self.dir / "audit.log"
         self.pid_files = {name: self.dir / f"{name}.pid" for name in COMPONENTS}
         self.processes: dict[str, subprocess.Popen] = {}
         self.ports: dict[str, int] = {}
@@ -513,6 +526,7 @@ class ControlPlane(Cluster):
             "ports": self.ports,
             "pids": {name: proc.pid for name, proc in self.processes.items()},
             "logs": {name: str(path) for name, path in self.logs.items()},
+            "auditLog": str(self.audit_log),
             "kubectl": str(self.kubectl),
             "helm": str(self.helm),
         }
@@ -577,6 +591,7 @@ class ControlPlane(Cluster):
         self._wait("etcd", timeout, self._etcd_healthy)
         self.timings["etcd"] = time.monotonic() - step
 
+        (self.dir / "audit-policy.yaml").write_text(AUDIT_POLICY)
         step = time.monotonic()
         self._spawn("kube-apiserver", self._apiserver_args(paths["kube-apiserver"], pki))
         self._wait(
@@ -654,6 +669,14 @@ class ControlPlane(Cluster):
             "--requestheader-extra-headers-prefix=X-Remote-Extra-",
             f"--proxy-client-cert-file={pki['front-proxy-client.crt']}",
             f"--proxy-client-key-file={pki['front-proxy-client.key']}",
+            f"--audit-policy-file={self.dir / 'audit-policy.yaml'}",
+            f"--audit-log-path={self.audit_log}",
+            "--audit-log-format=json",
+            # Blocking: the request's own handler writes its line, so the line is
+            # in the file by the time the client has read the whole response.
+            "--audit-log-mode=blocking",
+            # No rotation (the default rotates at 100 MB), so no line is moved to another file.
+            "--audit-log-maxsize=0",
             "--allow-privileged=true",
             "--profiling=false",
         ]
@@ -784,6 +807,7 @@ class ControlPlane(Cluster):
             f"  helm:       {self.helm}",
         ]
         lines += [f"  {name} log: {path}" for name, path in self.logs.items()]
+        lines.append(f"  audit log:  {self.audit_log}")
         return "\n".join(lines)
 
 
