@@ -1,9 +1,9 @@
 """Fixtures of the end-to-end suite: emulator, CRDs, the chart's identity, the operator.
 
 The operator runs as a local process, because the control plane has no
-nodes, but it talks to the API server with a TokenRequest token of the
-chart's ServiceAccount, so a verb missing from the chart's RBAC fails here
-just as it would in a cluster.
+nodes. It talks to the API server with a TokenRequest token of the chart's
+ServiceAccount, so a verb missing from the chart's RBAC fails here just as
+it would in a cluster.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ from acr_operator.reconciler.placement import Placement
 
 @dataclasses.dataclass
 class Step:
-    """What a hook sees of one reconcile: the object, its status being built, the last GET."""
+    """The part of one reconcile a hook receives: the object, its status being built, the last GET."""
 
     obj: dict
     status: dict

@@ -1,6 +1,6 @@
 """Which extra steps (see `extras`) run for which kind, after the resource is Ready.
 
-Each entry names a hook and says why that kind needs it.
+Each entry names a hook and gives the reason that kind needs it.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ STATUS_KEYS: dict[str, tuple[str, ...]] = {}
 
 
 def after_ready(kind: str) -> tuple[Hook, ...]:
-    """The hooks of `kind`, in the order they run; () for kinds with none."""
+    """Return the hooks of `kind` in the order they run, or () for a kind with none."""
     return AFTER_READY.get(kind, ())
 
 
