@@ -2,9 +2,10 @@
 
 The engine works on the object as a plain dict and reaches the outside
 world only through a `Context`: an ARM requester, a resolver for other
-Kubernetes objects, and the effects (write status, post an Event). The
-kopf handlers provide real ones; unit tests provide fakes, so every path of
-the engine runs without a cluster and without a network.
+Kubernetes objects, and the effects (write status, post an Event, write the
+Secrets the object owns). The kopf handlers provide real ones; unit tests
+provide fakes, so every path of the engine runs without a cluster and
+without a network.
 """
 
 from __future__ import annotations
@@ -48,6 +49,55 @@ class Effects(Protocol):
 
     def post_event(self, type: str, reason: str, message: str) -> None:
         """Post a Kubernetes Event (type Normal or Warning) about the object; never blocks."""
+
+    async def read_owned_secret(self, name: str) -> OwnedSecret | None:
+        """Read the Secret `name` of the object's namespace, which this object must own.
+
+        Returns None when the Secret does not exist. Raises SecretConflict
+        when it exists but has no controller ownerReference to this object.
+        """
+
+    async def apply_secret(
+            self,
+            name: str,
+            *,
+            string_data: Mapping[str, str],
+            type: str = "Opaque",
+            labels: Mapping[str, str] | None = None,
+            annotations: Mapping[str, str] | None = None,
+    ) -> bool:
+        """Make the Secret `name` hold exactly `string_data`, owned by this object.
+
+        Creates the Secret, or patches it when this object owns it: keys
+        absent from `string_data` are removed. The Secret gets a controller
+        ownerReference to the object, so garbage collection deletes it with
+        the object, and the label app.kubernetes.io/managed-by: acr-operator.
+        Returns True when it wrote, False when the Secret already matched.
+        Raises SecretConflict for a Secret owned by someone else, or one
+        of another type. Values are never logged.
+        """
+
+
+@dataclasses.dataclass(frozen=True)
+class OwnedSecret:
+    """A Secret that the object owns, with its values decoded."""
+
+    data: Mapping[str, str]
+    annotations: Mapping[str, str]
+    type: str
+
+
+class SecretConflict(Exception):
+    """A Secret the operator must write belongs to someone else, or has another type.
+
+    `reason` is a PascalCase condition reason (SecretNotOwned, SecretTypeMismatch)
+    and `message` names the Secret; neither contains a value.
+    """
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
 
 
 def utcnow() -> datetime.datetime:

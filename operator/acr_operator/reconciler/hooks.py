@@ -5,13 +5,31 @@ Each entry names a hook and gives the reason that kind needs it.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
+from acr_operator.reconciler import admincredentials, tokenpasswords
 from acr_operator.reconciler.extras import Hook
 
-AFTER_READY: dict[str, tuple[Hook, ...]] = {}
+AFTER_READY: dict[str, tuple[Hook, ...]] = {
+    # ARM returns a token password only once, from GenerateCredentials: keep it in a Secret.
+    "Token": (tokenpasswords.export_passwords,),
+    # The admin login is read with ListCredentials and exported to a Secret on request.
+    "Registry": (admincredentials.export_admin_credentials,),
+}
 
 # Status keys that hooks own. The engine keeps them when it replaces the
 # fields of the last GET, so a hook with nothing due leaves its keys as they are.
-STATUS_KEYS: dict[str, tuple[str, ...]] = {}
+STATUS_KEYS: dict[str, tuple[str, ...]] = {
+    "Token": (tokenpasswords.STATUS_KEY,),
+    "Registry": (admincredentials.STATUS_KEY,),
+}
+
+# Secrets that the hooks of a kind read or write, named from the spec. A change to one of
+# them wakes the object (see `secretwatch`), so a deleted output Secret is written again.
+SECRETS: dict[str, Callable[[Mapping], tuple[str, ...]]] = {
+    "Token": tokenpasswords.secret_names,
+    "Registry": admincredentials.secret_names,
+}
 
 
 def after_ready(kind: str) -> tuple[Hook, ...]:
@@ -22,3 +40,9 @@ def after_ready(kind: str) -> tuple[Hook, ...]:
 def status_keys(kind: str) -> tuple[str, ...]:
     """The status keys the hooks of `kind` write and the engine must keep."""
     return STATUS_KEYS.get(kind, ())
+
+
+def secrets_of(kind: str, spec: Mapping) -> tuple[str, ...]:
+    """Return the Secrets that the hooks of `kind` read or write for this spec."""
+    names = SECRETS.get(kind)
+    return names(spec) if names is not None else ()
