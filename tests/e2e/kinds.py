@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import copy
+import functools
+import json
 import uuid
 from datetime import datetime
 
+import yaml
 from kubernetes import client
 
-from tests.e2e.conftest import GROUP, SUBSCRIPTION, VERSION, wait_for
+from tests.e2e.conftest import GROUP, ROOT, SUBSCRIPTION, VERSION, wait_for
 
 
 def unique_name(prefix: str = "acre2e") -> str:
@@ -97,3 +101,64 @@ def request_time(entry: dict) -> float:
     if isinstance(value, (int, float)):
         return float(value)
     return datetime.fromisoformat(value).timestamp()
+
+
+@functools.cache
+def _kinds() -> dict:
+    path = ROOT / "operator" / "acr_operator" / "generated" / "kinds.json"
+    return {k: v for k, v in json.loads(path.read_text()).items() if not k.startswith("_")}
+
+
+def plural_of(kind: str) -> str:
+    return _kinds()[kind]["plural"]
+
+
+def write_method(kind: str) -> str:
+    """Return the method that changes an existing resource of `kind`: PATCH if the API has one."""
+    return "PATCH" if _kinds()[kind]["operations"].get("update") else "PUT"
+
+
+@functools.cache
+def _examples() -> dict[str, dict]:
+    found: dict[str, dict] = {}
+    for path in sorted((ROOT / "examples").glob("*.yaml")):
+        for document in yaml.safe_load_all(path.read_text()):
+            if document and document.get("kind") not in found:
+                found[document["kind"]] = document
+    return found
+
+
+def example(kind: str) -> dict:
+    """Return a copy of the manifest of `kind` in examples/, without its namespace."""
+    manifest = _examples().get(kind)
+    assert manifest is not None, f"examples/ has no manifest of kind {kind}"
+    manifest = copy.deepcopy(manifest)
+    manifest["metadata"].pop("namespace", None)
+    return manifest
+
+
+def writes_at(emulator, arm_id: str, *, after: int = 0) -> list[dict]:
+    """Return the PUT, PATCH and DELETE requests sent to `arm_id` after log entry `after`."""
+    return [
+        entry for entry in emulator.requests()
+        if entry["seq"] > after and entry["path"].lower() == arm_id.lower()
+        and entry["method"] in ("PUT", "PATCH", "DELETE")
+    ]
+
+
+def last_seq(emulator) -> int:
+    """Return the sequence number of the newest request in the emulator's log (0 when empty)."""
+    return max((entry["seq"] for entry in emulator.requests()), default=0)
+
+
+def dig(document, path: str):
+    """Return the value at a dotted path (numbers index lists), or None where it is missing."""
+    value = document
+    for part in path.split("."):
+        if isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        elif isinstance(value, dict):
+            value = value.get(part)
+        else:
+            return None
+    return value
