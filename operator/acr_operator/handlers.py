@@ -6,7 +6,10 @@ next poll of an operation, a retry after Retry-After, the resync). One
 worker per object means one writer per object: a resync can never race a
 poll into a second PUT. A watch event (`on.event`) wakes the worker early
 when the object's generation or reconcile policy changed, or when an object
-it waits for (its parent, a reference) changed.
+it waits for (its parent, a reference) changed. A watch on Secrets wakes
+every object whose spec names the changed Secret (a webhook's serviceUri
+input, a token's password output), so a new Secret value reaches Azure
+without any change to the custom resource.
 
 Deletion runs in `on.delete`, which kopf calls once the worker is stopped;
 kopf holds the finalizer `acr-operator.dev/finalizer` until the handler
@@ -29,8 +32,11 @@ Kubernetes API access (the RBAC the operator needs, and all it needs):
   `list`, `watch` (kopf's watch streams and indexes), `patch` (kopf's
   finalizer and progress annotations); their `/status` subresource: `patch`.
 - core `events`: `create` (kopf posts Events with POST).
-- core `secrets`: `get`, in the watched namespaces (secret inputs such as
-  a webhook's serviceUri).
+- core `secrets`, in the watched namespaces: `get` (secret inputs such as a
+  webhook's serviceUri; the credential Secrets the operator owns), `create`
+  and `patch` (those credential Secrets, see `reconciler.kubesecrets`),
+  `list` and `watch` (the Secret watch that wakes the objects naming a
+  Secret).
 - no namespaces, CRDs or kopf peering objects: the operator runs
   standalone with runtime scanning off, so it neither lists namespaces nor
   watches CRDs; the CRDs must exist when it starts.
@@ -51,8 +57,8 @@ import kopf
 from acr_operator import API_GROUP, API_VERSION
 from acr_operator.arm.client import ArmClient
 from acr_operator.config import Settings
-from acr_operator.reconciler import engine
-from acr_operator.reconciler.context import Context
+from acr_operator.reconciler import engine, kubesecrets, secretwatch
+from acr_operator.reconciler.context import Context, OwnedSecret, SecretConflict
 from acr_operator.reconciler.descriptors import descriptors
 
 FINALIZER = "acr-operator.dev/finalizer"
@@ -84,6 +90,8 @@ class ObjectState:
     status: dict | None = None  # the status last written, fresher than the watch
     waiting_on: tuple[str, str] | None = None
     kicked: bool = False
+    # Names of the Secrets (same namespace) whose change wakes this object.
+    secrets: frozenset[str] = frozenset()
 
 
 _states: dict[str, ObjectState] = {}
@@ -107,6 +115,9 @@ def register(registry: kopf.OperatorRegistry) -> kopf.OperatorRegistry:
             cancellation_timeout=DAEMON_CANCELLATION_TIMEOUT,
         )(reconcile_daemon)
         kopf.on.delete(*resource, id=f"{kind}.delete", registry=registry)(delete_handler)
+    # Secrets are watched, but only those that some object names reach the handler.
+    kopf.on.event(group="", version="v1", plural="secrets", id="Secret.wake",
+                  when=secret_in_use, registry=registry)(wake_on_secret)
     return registry
 
 
@@ -173,6 +184,25 @@ async def wake_on_event(event: Mapping, body: kopf.Body, **_: Any) -> None:
             state.wake.set()
 
 
+def secret_in_use(namespace: str, name: str, **_: Any) -> bool:
+    """Tell whether an object of this operator names the Secret `namespace/name`."""
+    return any(
+        state.namespace == namespace and name in state.secrets for state in _states.values()
+    )
+
+
+async def wake_on_secret(event: Mapping, namespace: str, name: str, **_: Any) -> None:
+    """Wake the workers of the objects that read or write this Secret.
+
+    Only the name is used: the Secret's contents are read again by the reconcile itself.
+    """
+    _changed_at[(namespace, "Secret", name)] = asyncio.get_running_loop().time()
+    for state in _states.values():
+        if state.namespace == namespace and name in state.secrets:
+            state.kicked = True
+            state.wake.set()
+
+
 async def reconcile_daemon(
         body: kopf.Body,
         memo: kopf.Memo,
@@ -189,9 +219,11 @@ async def reconcile_daemon(
             await _sleep(state, stopped, FINALIZER_WAIT, body)  # kopf adds it first; wait for it
             continue
         trigger, started = _trigger(body), asyncio.get_running_loop().time()
+        snapshot = _snapshot(body, state)
+        state.secrets = secretwatch.secret_names(snapshot)
         try:
             async with state.lock:
-                outcome = await engine.reconcile(_snapshot(body, state), ctx)
+                outcome = await engine.reconcile(snapshot, ctx)
         except Exception:  # a bug or the Kubernetes API failing: log, back off, go on
             failures += 1
             delay = min(300.0, 5.0 * 2 ** min(failures, 6))
@@ -273,9 +305,30 @@ class KubeApi:
         data.update(secret.string_data or {})
         return data
 
+    async def read_secret_object(self, *, namespace: str, name: str) -> dict | None:
+        """Read a Secret as the API returns it (camelCase keys, `data` in base64); None if absent."""
+        from kubernetes.client.exceptions import ApiException
+
+        try:
+            secret = await asyncio.to_thread(self.core.read_namespaced_secret, name, namespace)
+        except ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return self.core.api_client.sanitize_for_serialization(secret)
+
+    async def create_secret(self, *, namespace: str, body: dict) -> None:
+        await asyncio.to_thread(self.core.create_namespaced_secret, namespace, body)
+
+    async def patch_secret(self, *, namespace: str, name: str, patch: dict) -> None:
+        await asyncio.to_thread(
+            self.core.patch_namespaced_secret, name, namespace, patch,
+            _content_type="application/merge-patch+json",
+        )
+
 
 class KubeEffects:
-    """The engine's effects for one object: status merge patches and Events."""
+    """The engine's effects for one object: status merge patches, Events, owned Secrets."""
 
     def __init__(self, body: kopf.Body, state: ObjectState, kube: KubeApi, plural: str) -> None:
         self.body = body
@@ -301,6 +354,61 @@ class KubeEffects:
 
     def post_event(self, type: str, reason: str, message: str) -> None:
         kopf.event(self.body, type=type, reason=reason, message=message)
+
+    async def read_owned_secret(self, name: str) -> OwnedSecret | None:
+        secret = await self.kube.read_secret_object(namespace=self.state.namespace, name=name)
+        if secret is None:
+            return None
+        return kubesecrets.owned(secret, self.owner())
+
+    async def apply_secret(
+            self,
+            name: str,
+            *,
+            string_data: Mapping[str, str],
+            type: str = kubesecrets.OPAQUE,
+            labels: Mapping[str, str] | None = None,
+            annotations: Mapping[str, str] | None = None,
+    ) -> bool:
+        from kubernetes.client.exceptions import ApiException
+
+        namespace = self.state.namespace
+        secret = await self.kube.read_secret_object(namespace=namespace, name=name)
+        if secret is None:
+            body = kubesecrets.manifest(
+                name, namespace, owner=self.owner(), string_data=string_data, type=type,
+                labels=labels, annotations=annotations,
+            )
+            try:
+                await self.kube.create_secret(namespace=namespace, body=body)
+            except ApiException as exc:
+                if exc.status != 409:
+                    raise
+                # Created by someone else since the read; the next reconcile reads it.
+                raise SecretConflict("SecretNotOwned", (
+                    f"Secret {name} in namespace {namespace} was created by someone else "
+                    "while the operator was about to create it"
+                )) from None
+            logger.info("Created Secret %s/%s for %s %s.", namespace, name,
+                        self.state.kind, self.state.name)
+            return True
+        kubesecrets.require_owner(secret, self.owner())
+        patch = kubesecrets.patch(
+            secret, string_data=string_data, type=type, labels=labels, annotations=annotations,
+        )
+        if not patch:
+            return False
+        await self.kube.patch_secret(namespace=namespace, name=name, patch=patch)
+        # The keys only; a patch of `data` carries values, which are never logged.
+        logger.info("Updated Secret %s/%s for %s %s (entries: %s).", namespace, name,
+                    self.state.kind, self.state.name, ", ".join(sorted(patch.get("data") or {})))
+        return True
+
+    def owner(self) -> dict:
+        """Return the kind, name and uid of the custom resource, which an ownerReference needs."""
+        meta = self.body.get("metadata") or {}
+        return {"kind": self.body.get("kind") or self.state.kind,
+                "metadata": {"name": meta.get("name") or self.state.name, "uid": meta.get("uid")}}
 
 
 class IndexResolver:

@@ -291,7 +291,7 @@ def namespaced_rule_set() -> list[dict]:
         {"apiGroups": ["acr-operator.dev"], "resources": [f"{plural}/status" for plural in PLURALS],
          "verbs": ["get", "patch"]},
         {"apiGroups": [""], "resources": ["secrets"],
-         "verbs": ["get", "list", "watch", "create", "patch", "update"]},
+         "verbs": ["get", "list", "watch", "create", "patch"]},
         {"apiGroups": [""], "resources": ["events"], "verbs": ["create", "patch"]},
     ]
 

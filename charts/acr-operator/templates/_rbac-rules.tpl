@@ -36,11 +36,13 @@ namespaced:
       - {{ . }}/status
     {{- end }}
     verbs: ["get", "patch"]
-  # reconciler: reads the Secrets named by secretKeyRefs and writes the
-  # credential Secrets it owns (deleted by garbage collection via ownerReferences).
+  # reconciler: reads the Secrets named by secretKeyRefs (get), writes the
+  # credential Secrets it owns (create, patch; garbage collection deletes them
+  # through their ownerReferences), and watches Secrets so that a changed one
+  # wakes the objects naming it (list, watch).
   - apiGroups: [""]
     resources: ["secrets"]
-    verbs: ["get", "list", "watch", "create", "patch", "update"]
+    verbs: ["get", "list", "watch", "create", "patch"]
   # kopf posts an event for each handler outcome.
   - apiGroups: [""]
     resources: ["events"]
