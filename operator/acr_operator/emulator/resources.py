@@ -251,6 +251,8 @@ def _hidden_after_put(rid: ids.ResourceId, body: dict, existing: Entry | None) -
         given = body.get("properties") or {}
         hidden["callback"] = {"serviceUri": given.get("serviceUri"),
                               "customHeaders": dict(given.get("customHeaders") or {})}
+    if short == "registries/tokens":
+        _keep_listed_passwords(hidden, body)
     return hidden
 
 
@@ -263,4 +265,19 @@ def _hidden_after_patch(existing: Entry, changes: dict) -> dict:
             if name in given:
                 callback[name] = given[name]
         hidden["callback"] = callback
+    if existing.type.lower().endswith("/tokens"):
+        _keep_listed_passwords(hidden, changes)
     return hidden
+
+
+def _keep_listed_passwords(hidden: dict, body: dict) -> None:
+    """Drop the token passwords that a write's credentials.passwords list leaves out.
+
+    Listing the passwords to keep is how a client deletes one (the Azure CLI's
+    `az acr token credential delete` sends the token back without it).
+    """
+    listed = ((body.get("properties") or {}).get("credentials") or {}).get("passwords")
+    if not isinstance(listed, list) or "passwords" not in hidden:
+        return
+    names = {p.get("name") for p in listed if isinstance(p, dict)}
+    hidden["passwords"] = {n: p for n, p in hidden["passwords"].items() if n in names}

@@ -234,9 +234,9 @@ class _Export:
         if any(p.get("name") == name for p in listed):
             kept = [{k: p[k] for k in _PASSWORD_FIELDS if k in p}
                     for p in listed if p.get("name") != name]
+            # The same update that `az acr token credential delete` sends: the passwords
+            # to keep. NOTE: that ARM keeps the token's certificates then is not confirmed.
             body = {"properties": {"credentials": {"passwords": kept}}}
-            # NOTE: whether ARM keeps a token's certificates when a PATCH carries only
-            # credentials.passwords is not confirmed; the emulator keeps them.
             await self.ctx.client.request("PATCH", self.step.placement.path, body=body)
             message = f"Deleted {name} of {self.noun}, as spec.passwords.{name}.enabled is false."
             self.ctx.logger.info(message)
