@@ -185,6 +185,17 @@ async def test_foreign_secret_is_not_overwritten():
     assert run.effects.secrets["tok-creds"]["data"] == {}
 
 
+async def test_foreign_secret_reported_once():
+    run = harness(token())
+    run.effects.add_foreign("tok-creds")
+
+    await run.step()
+    await run.step()
+
+    warnings = [reason for kind, reason, _ in run.effects.events if kind == "Warning"]
+    assert warnings == ["SecretNotOwned"]
+
+
 async def test_location_operation_is_saved_before_the_step_ends():
     run = harness(token(), arm=CredentialArm(action_mode="location"))
 

@@ -46,18 +46,17 @@ async def export_admin_credentials(step: Step) -> Verdict | None:
         step.status.pop(STATUS_KEY, None)
         return None
     if not (step.observed.get("properties") or {}).get("adminUserEnabled"):
-        return stalled("AdminUserDisabled", (
+        return outputs.announce(step, stalled("AdminUserDisabled", (
             "spec.adminCredentials needs the admin user: set "
             "spec.properties.adminUserEnabled to true, or remove spec.adminCredentials."
-        ))
+        )))
     try:
         return await _export(step, config)
     except SecretConflict as conflict:
-        step.ctx.logger.warning("Not writing the admin credentials: %s.", conflict.message)
-        return stalled(conflict.reason, (
+        return outputs.announce(step, stalled(conflict.reason, (
             f"{conflict.message}. Delete that Secret, or set another "
             "spec.adminCredentials.secretName."
-        ))
+        )))
 
 
 async def _export(step: Step, config: dict) -> None:

@@ -26,7 +26,9 @@ from acr_operator import apimodel
 from acr_operator.arm.errors import ArmError
 from acr_operator.arm.lro import PollResult, evaluate_poll, evaluate_poll_error
 from acr_operator.reconciler import kubesecrets
+from acr_operator.reconciler.conditions import READY, Verdict, find
 from acr_operator.reconciler.context import Context, Effects, OwnedSecret
+from acr_operator.reconciler.extras import Step
 
 RECORD_ANNOTATION = "acr-operator.dev/credentials"
 DOCKERCONFIG_SUFFIX = "-dockerconfig"
@@ -101,6 +103,18 @@ def newest(
     if not candidates:
         return None
     return max(candidates, key=lambda name: (str(record.get(name, {}).get(stamp) or ""), name))
+
+
+def announce(step: Step, verdict: Verdict) -> Verdict:
+    """Log `verdict` and post it as a Warning Event when its reason is new; return it.
+
+    A refusal repeats on every resync, so only a change of the Ready reason is reported.
+    """
+    previous = find(step.status.get("conditions"), READY) or {}
+    if previous.get("reason") != verdict.reason:
+        step.ctx.logger.warning("%s", verdict.message)
+        step.ctx.effects.post_event("Warning", verdict.reason, verdict.message)
+    return verdict
 
 
 def action_path(operation_id: str, params: Mapping[str, str]) -> str:

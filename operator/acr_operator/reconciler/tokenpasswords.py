@@ -65,10 +65,9 @@ async def export_passwords(step: Step) -> Verdict | None:
     try:
         return await _Export(step, config).run()
     except SecretConflict as conflict:
-        step.ctx.logger.warning("Not writing the token's passwords: %s.", conflict.message)
-        return stalled(conflict.reason, (
+        return outputs.announce(step, stalled(conflict.reason, (
             f"{conflict.message}. Delete that Secret, or set another spec.passwords.secretName."
-        ))
+        )))
 
 
 class _Export:
