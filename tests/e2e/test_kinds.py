@@ -324,3 +324,44 @@ def test_parent_gone_children_released(bench: Bench):
         bench.of(kind).wait_gone(name, timeout=60)
     stored = [arm_id for arm_id in ids.values() if bench.emulator.resource(arm_id) is not None]
     assert stored == []
+
+
+# For each kind, a change of a field that Azure accepts only at create (or of the
+# parent reference), and the start of the API server's rejection message.
+CREATE_ONLY = {
+    "Registry": ({"location": "eastus2"}, "spec.location is immutable"),
+    "Replication": ({"location": "eastus2"}, "spec.location is immutable"),
+    "Webhook": ({"location": "eastus2"}, "spec.location is immutable"),
+    "ScopeMap": ({"registryRef": {"name": "other-registry"}}, "spec.registryRef is immutable"),
+    "Token": ({"registryRef": {"name": "other-registry"}}, "spec.registryRef is immutable"),
+    "CredentialSet": ({"properties": {"loginServer": "quay.io"}},
+                      "spec.properties.loginServer is immutable"),
+    "CacheRule": ({"properties": {"sourceRepository": "docker.io/library/redis"}},
+                  "spec.properties.sourceRepository is immutable"),
+    "ConnectedRegistry": ({"properties": {"mode": "ReadWrite"}},
+                          "spec.properties.mode is immutable"),
+    "ExportPipeline": ({"location": "eastus2"}, "spec.location is immutable"),
+    "ImportPipeline": ({"location": "eastus2"}, "spec.location is immutable"),
+    "PipelineRun": ({"registryRef": {"name": "other-registry"}}, "spec.registryRef is immutable"),
+    "PrivateEndpointConnection": ({"registryRef": {"name": "other-registry"}},
+                                  "spec.registryRef is immutable"),
+    "Archive": ({"properties": {"packageSource": {"url": "https://other.example.com/rpm"}}},
+                "spec.properties.packageSource is immutable"),
+    "ArchiveVersion": ({"archiveRef": {"name": "another-archive"}}, "spec.archiveRef is immutable"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(CREATE_ONLY))
+def test_create_only_field_rejected(kind: str, bench: Bench):
+    patch, rejection = CREATE_ONLY[kind]
+    resources = bench.of(kind)
+    body = bench.manifest(kind)
+    created = resources.create(body)
+    name = body["metadata"]["name"]
+
+    with pytest.raises(client.ApiException) as raised:
+        resources.patch(name, {"spec": patch})
+
+    assert raised.value.status == 422
+    assert rejection in raised.value.body
+    assert resources.get(name)["metadata"]["generation"] == created["metadata"]["generation"]
