@@ -327,7 +327,7 @@ def test_parent_gone_children_released(bench: Bench):
 
 
 # For each kind, a change of a field that Azure accepts only at create (or of the
-# parent reference), and the start of the API server's rejection message.
+# parent reference), and text that the API server's rejection must contain.
 CREATE_ONLY = {
     "Registry": ({"location": "eastus2"}, "spec.location is immutable"),
     "Replication": ({"location": "eastus2"}, "spec.location is immutable"),
