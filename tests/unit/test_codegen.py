@@ -19,7 +19,7 @@ CRD_DIR = REPO_ROOT / codegen.CRD_DIR
 
 KINDS = ["Registry", "Replication", "Webhook", "Token", "ScopeMap", "CacheRule", "CredentialSet",
          "ConnectedRegistry", "ExportPipeline", "ImportPipeline", "PipelineRun",
-         "PrivateEndpointConnection", "Archive", "ArchiveVersion"]
+         "PrivateEndpointConnection", "Archive", "ArchiveVersion", "ImageImport"]
 
 
 def _json(name: str) -> dict:
@@ -65,6 +65,8 @@ def test_every_create_example_fits_its_crd_spec() -> None:
            for op in item.values() if isinstance(op, dict) and "operationId" in op}
     checked = 0
     for kind, desc in apimodel.kinds().items():
+        if desc.get("oneShot"):
+            continue  # see test_every_import_example_fits_the_image_import_spec
         schema = _spec(desc["plural"])
         for example in ops[desc["operations"]["create"]].get("x-ms-examples", {}).values():
             path = SPEC_DIR / example["$ref"]
@@ -208,6 +210,7 @@ def test_references_and_extra_path_parameters() -> None:
                                                         ("ConnectedRegistry",)),
         ("PipelineRun", "properties.request.pipelineResourceId"): (
             "pipelineRef", ("ExportPipeline", "ImportPipeline")),
+        ("ImageImport", "source.resourceId"): ("registryRef", ("Registry",)),
     }
     assert kinds["Archive"]["extraPathParameters"]["packageType"]["specField"] == "packageType"
     assert "packageType" in kinds["Archive"]["immutable"]
@@ -307,7 +310,8 @@ def test_crd_schema_is_structural(path: Path) -> None:
 
 
 def _check_structural(node: dict, where: str, problems: list[str]) -> None:
-    if "type" not in node and not node.get("x-kubernetes-preserve-unknown-fields"):
+    untyped = ("x-kubernetes-preserve-unknown-fields", "x-kubernetes-int-or-string")
+    if "type" not in node and not any(node.get(key) for key in untyped):
         problems.append(f"{where or '<root>'}: no type")
     for key in ("$ref", "allOf", "anyOf", "oneOf", "default", "uniqueItems"):
         if key in node:

@@ -15,8 +15,11 @@ from tests.unit.fakes import REGISTRY_ID, SUBSCRIPTION, FakeResolver, registry, 
 
 
 def test_every_kind_has_a_descriptor_with_its_operations():
-    assert len(descriptors()) == 14
+    assert len(descriptors()) == 15
     for descriptor in descriptors().values():
+        if descriptor.one_shot:
+            assert descriptor.operation("action")["method"] == "POST"
+            continue
         assert descriptor.operations["get"] and descriptor.operations["create"]
         assert descriptor.operation("get")["method"] == "GET"
         assert descriptor.resource_path.endswith("{" + descriptor.name_parameter + "}")

@@ -5,6 +5,10 @@ keeps the document's patterns, enums and limits and leaves out what Azure
 sets itself. CEL rules freeze what Azure cannot change after create. So a
 bad edit fails at `kubectl apply` with a message about the fix, instead of
 coming back later as an ARM error.
+
+A one-shot kind (ImageImport) gets the same treatment with two differences:
+its whole spec is frozen, because an object stands for one run of its
+action, and its status has the run's start, end and result.
 """
 
 from __future__ import annotations
@@ -91,27 +95,34 @@ class _Context:
         self.kind, self.desc, self.api = kind, desc, api
         parent = desc["parent"]
         self.parent_path = descriptors[parent]["resourcePath"] if parent else None
-        get_id = desc["operations"]["get"]
-        get = next(op for op in api["operations"] if op["operationId"] == get_id)
-        self.resource_group = get["pathParameters"]["resourceGroupName"]
+        self.one_shot = bool(desc.get("oneShot"))
+        # Top-level kinds take their resource group's facts from the GET's path parameters.
+        get_id = desc["operations"].get("get")
+        get = next((op for op in api["operations"] if op["operationId"] == get_id), None)
+        self.resource_group = get["pathParameters"]["resourceGroupName"] if get else None
 
 
 def _root_schema(context: _Context) -> dict:
     kind, desc = context.kind, context.desc
+    if context.one_shot:
+        what = (f"{kind}: one run of the ARM action {desc['operations']['action']} on "
+                f"{_a(_words(desc['parent']))}, sent once by acr-operator.")
+    else:
+        what = (f"{kind}: an Azure Container Registry resource of type {desc['armType']}, "
+                "kept in line with spec by acr-operator.")
     root = {
-        "description": f"{kind}: an Azure Container Registry resource of type {desc['armType']}, "
-                       "kept in line with spec by acr-operator.",
+        "description": what,
         "type": "object",
         "properties": {
             "apiVersion": {"type": "string"},
             "kind": {"type": "string"},
             "metadata": {"type": "object"},
             "spec": _spec_schema(context),
-            "status": _status_schema(),
+            "status": _status_schema(one_shot=context.one_shot),
         },
         "required": ["spec"],
     }
-    rule = _name_rule(desc["name"])
+    rule = _name_rule(desc.get("name") or {})
     if rule:
         root["x-kubernetes-validations"] = [rule]
     return _ordered(root)
@@ -158,8 +169,12 @@ def _spec_schema(context: _Context) -> dict:
     if desc["definition"]:
         ref = {"$ref": f"#/definitions/{desc['definition']}"}
         spec = structural(schemas.resolve(context.api["definitions"], ref)) or spec
-    spec["description"] = ("Desired state: the ARM request body without the fields Azure sets, "
-                           "plus where the resource lives.")
+    if context.one_shot:
+        spec["description"] = ("The ARM action's request body, plus the resource it acts on. "
+                               "Cannot change: create a new object to run the action again.")
+    else:
+        spec["description"] = ("Desired state: the ARM request body without the fields Azure "
+                               "sets, plus where the resource lives.")
     for path, patch in kinds.SCHEMA_OVERRIDES.get(kind, {}).items():
         _at(spec, path).update(patch)
     operatorfields.add(kind, spec)
@@ -167,8 +182,17 @@ def _spec_schema(context: _Context) -> dict:
         _add_secret_input(spec, secret)
     for ref in desc["references"]:
         _add_reference(spec, ref)
-    _add_placement(context, spec)
-    _add_immutability(kind, spec, desc)
+    if context.one_shot:
+        _add_parent(spec, desc, context.parent_path)
+        ref = desc["parentRef"]
+        spec["properties"][ref["refField"]]["description"] = (
+            f"The {desc['parent']} in this namespace that the action runs on. Give this or "
+            f"{ref['idField']}.")
+        _add_rule(spec, "self == oldSelf", f"spec is immutable: {_a(_words(kind))} runs its "
+                                           f"action once; create a new {kind} to run it again")
+    else:
+        _add_placement(context, spec)
+        _add_immutability(kind, spec, desc)
     for path, text in _BODY_DESCRIPTIONS.items():
         node = _find(spec, path)
         if node is not None:
@@ -405,7 +429,7 @@ def _presence(path: str):
     return expression
 
 
-def _status_schema() -> dict:
+def _status_schema(*, one_shot: bool = False) -> dict:
     text = {"type": "string"}
     condition = {
         "type": "object",
@@ -435,6 +459,8 @@ def _status_schema() -> dict:
             "nextPollAt": {**text, "description": "RFC 3339 time of the next poll."},
         },
     }
+    if one_shot:
+        return _one_shot_status_schema(condition, operation)
     return {
         "description": "Observed state, written by the operator: conditions, the ARM id, and "
                        "the fields of the last ARM read under their ARM names.",
@@ -452,6 +478,39 @@ def _status_schema() -> dict:
                 "x-kubernetes-list-type": "map",
                 "x-kubernetes-list-map-keys": ["type"],
             },
+            "operation": operation,
+        },
+    }
+
+
+def _one_shot_status_schema(condition: dict, operation: dict) -> dict:
+    text = {"type": "string"}
+    result = {
+        "description": "How the run ended, once it has.",
+        "type": "object",
+        "x-kubernetes-preserve-unknown-fields": True,
+        "properties": {
+            "status": {**text, "enum": ["Succeeded", "Failed"]},
+            "code": {**text, "description": "ARM's error code, when the run failed."},
+            "message": {**text, "description": "ARM's error message, when the run failed."},
+        },
+    }
+    return {
+        "description": "Progress and outcome of the run, written by the operator.",
+        "type": "object",
+        "x-kubernetes-preserve-unknown-fields": True,
+        "properties": {
+            "observedGeneration": {"type": "integer", "format": "int64",
+                                   "description": "metadata.generation the run acted on."},
+            "conditions": {
+                "type": "array",
+                "items": condition,
+                "x-kubernetes-list-type": "map",
+                "x-kubernetes-list-map-keys": ["type"],
+            },
+            "startedAt": {**text, "description": "RFC 3339 time the action was sent to ARM."},
+            "completedAt": {**text, "description": "RFC 3339 time the run ended."},
+            "result": result,
             "operation": operation,
         },
     }

@@ -4,6 +4,10 @@ Most facts (paths, operations, name rules, parent, create-only fields) are
 read from the document. The rest (Kubernetes names, printer columns, which
 ids point at which kind, secret inputs) is declared in `KINDS` and the
 override tables below, and each override comes with its reason.
+
+An ARM action that is not a resource and must run exactly once per request
+(ImportImage) gets a one-shot kind in `ONE_SHOT_KINDS`: like a Job, each
+object runs the action once, and its spec is the action's request body.
 """
 
 from __future__ import annotations
@@ -96,12 +100,86 @@ KINDS: dict[str, Kind] = {
     "ArchiveVersion": Kind("ArchiveVersions", "archiveversions", "acrarchver", _PROVISIONING),
 }
 
+
+
+@dataclass(frozen=True)
+class OneShot:
+    """A kind that sends one ARM action once; its spec is the action's request body."""
+
+    operation: str  # operationId of the action
+    plural: str
+    short_name: str
+    column: tuple[str, str]
+    references: tuple[dict, ...] = ()
+    secret_inputs: tuple[dict, ...] = ()
+
+
+ONE_SHOT_KINDS: dict[str, OneShot] = {
+    "ImageImport": OneShot(
+        "Registries_ImportImage", "imageimports", "acrimg", ("Target", ".spec.targetTags[0]"),
+        # A source registry managed by this operator can be named instead of its ARM id.
+        references=(_ref("source.resourceId", "registryRef", "Registry"),),
+        # The source registry's password is a credential, so it comes from a Secret.
+        secret_inputs=({"path": "source.credentials.password",
+                        "refField": "source.credentials.passwordSecretRef",
+                        "type": "string", "keyRequired": True},),
+    ),
+}
+
 # Changes to the generated spec schema, as merge patches at dotted paths.
 SCHEMA_OVERRIDES: dict[str, dict[str, dict]] = {
     "Registry": {
         # Classic is the retired storage-account tier, so new specs may use only the current
         # three. NOTE: whether ARM still rejects Classic on create was not checked.
         "sku.name": {"enum": ["Basic", "Standard", "Premium"]},
+    },
+    # The document leaves these strings and lists unbounded; bounds keep the cost of the
+    # CEL rule that freezes the spec within what the apiserver accepts.
+    "ImageImport": {
+        "source": {
+            "description": "Where the image comes from: exactly one of registryUri, resourceId "
+                           "or registryRef, and the image in it.",
+            "x-kubernetes-validations": [{
+                "rule": "(has(self.registryUri) ? 1 : 0) + (has(self.resourceId) ? 1 : 0) + "
+                        "(has(self.registryRef) ? 1 : 0) == 1",
+                "message": "set exactly one of spec.source.registryUri (a registry host such "
+                           "as docker.io), spec.source.resourceId (the ARM id of a registry) or "
+                           "spec.source.registryRef (a Registry in this namespace)",
+            }],
+        },
+        "source.sourceImage": {
+            "description": "Image to copy: repository, repository:tag or "
+                           "repository@sha256:digest (no tag means latest).",
+            "minLength": 1, "maxLength": 1024,
+        },
+        "source.registryUri": {
+            "description": "Host name of the source registry, for example docker.io.",
+            "minLength": 1, "maxLength": 512,
+        },
+        "source.resourceId": {
+            "description": "ARM id of the source Azure container registry.",
+            "minLength": 1, "maxLength": 1024,
+        },
+        "source.credentials": {
+            "description": "Login to the source registry, for a registryUri that needs one.",
+        },
+        "source.credentials.username": {"maxLength": 512},
+        "targetTags": {
+            "description": "Tags to create in the target registry, as repository:tag. Without "
+                           "targetTags and untaggedTargetRepositories, the source's repository "
+                           "and tag are used.",
+            "maxItems": 100,
+            "items": {"type": "string", "minLength": 1, "maxLength": 1024},
+        },
+        "untaggedTargetRepositories": {
+            "description": "Repositories that receive the manifest without a tag.",
+            "maxItems": 100,
+            "items": {"type": "string", "minLength": 1, "maxLength": 1024},
+        },
+        "mode": {
+            "description": "NoForce (the default) fails when a target tag exists already; "
+                           "Force overwrites it.",
+        },
     },
 }
 
@@ -112,7 +190,11 @@ _SPEC_FIELD_ORDER = ("location", "tags", "sku", "identity", "properties")
 def build(api: dict, doc: dict) -> dict[str, dict]:
     ops = {op["operationId"]: op for op in api["operations"]}
     paths = {kind: _crud(ops, facts)["get"]["path"] for kind, facts in KINDS.items()}
-    return {kind: _descriptor(kind, facts, api, doc, ops, paths) for kind, facts in KINDS.items()}
+    found = {kind: _descriptor(kind, facts, api, doc, ops, paths)
+             for kind, facts in KINDS.items()}
+    found.update({kind: _one_shot(kind, facts, api, ops, paths)
+                  for kind, facts in ONE_SHOT_KINDS.items()})
+    return found
 
 
 def _crud(ops: dict, facts: Kind) -> dict[str, dict | None]:
@@ -173,6 +255,34 @@ def _descriptor(kind: str, facts: Kind, api: dict, doc: dict, ops: dict,
         "specFields": _spec_fields(put),
         # Spec fields the operator acts on itself; never part of an ARM body.
         "operatorFields": operatorfields.names(kind),
+        "identifyingColumn": {"name": facts.column[0], "jsonPath": facts.column[1]},
+    }
+
+
+def _one_shot(kind: str, facts: OneShot, api: dict, ops: dict, paths: dict[str, str]) -> dict:
+    """Describe a one-shot kind: its action, the kind it acts on, the fields of its body."""
+    op = ops[facts.operation]
+    if op["method"] != "POST" or not op["body"]:
+        raise ValueError(f"{facts.operation}: a one-shot kind needs a POST with a body")
+    target = _parent(kind, op["path"], paths)
+    if target is None:
+        raise ValueError(f"{facts.operation}: no kind owns the path {op['path']}")
+    return {
+        "oneShot": True,
+        "plural": facts.plural,
+        "singular": kind.lower(),
+        "shortNames": [facts.short_name],
+        "armType": _arm_type(paths[target]),
+        "resourcePath": op["path"],
+        "parent": target,
+        "parentRef": _parent_ref(target),
+        "definition": op["body"],
+        "operations": {"action": facts.operation},
+        "longRunning": bool(op.get("longRunning")),
+        "references": [{**r, "kind": r["kinds"][0] if len(r["kinds"]) == 1 else None}
+                       for r in facts.references],
+        "secretInputs": list(facts.secret_inputs),
+        "specFields": _spec_fields(_resolved(api, op["body"])),
         "identifyingColumn": {"name": facts.column[0], "jsonPath": facts.column[1]},
     }
 

@@ -85,6 +85,9 @@ class KindDescriptor:
     update_fields: frozenset[str]
     # Spec fields the operator acts on itself (credential outputs); never sent to ARM.
     operator_fields: tuple[str, ...] = ()
+    # A one-shot kind sends its action (operations["action"]) once per object; its
+    # resource_path is the action's path and it has no ARM resource of its own.
+    one_shot: bool = False
     # Hooks; see the bottom of the module.
     name_check: Callable[[KindDescriptor, dict, Mapping[str, str]], NameCheck] | None = None
 
@@ -144,7 +147,7 @@ def _build(kind: str, facts: dict) -> KindDescriptor:
         plural=facts["plural"],
         arm_type=facts["armType"],
         resource_path=facts["resourcePath"],
-        name_parameter=facts["nameParameter"],
+        name_parameter=facts.get("nameParameter", ""),
         parent=facts.get("parent"),
         parent_id_field=parent_ref.get("idField"),
         parent_ref_field=parent_ref.get("refField"),
@@ -163,6 +166,7 @@ def _build(kind: str, facts: dict) -> KindDescriptor:
         enum_paths=frozenset().union(*(enum_paths(d) for d in definitions if d)),
         update_fields=update_fields(facts.get("updateDefinition")),
         operator_fields=tuple(facts.get("operatorFields", ())),
+        one_shot=bool(facts.get("oneShot")),
         **hooks,
     )
 

@@ -10,7 +10,8 @@ step returns, which is why a restarted operator polls the saved operation
 instead of writing again.
 
 Per-kind differences come from the kind's descriptor; this module has no
-kind names in it.
+kind names in it. One-shot kinds, which send an action once instead of
+keeping a resource in line, are handed to `oneshot`.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from acr_operator.arm.lro import (
     evaluate_poll_error,
     seconds_until_poll,
 )
-from acr_operator.reconciler import backoff, bodies, hooks
+from acr_operator.reconciler import backoff, bodies, hooks, oneshot
 from acr_operator.reconciler.conditions import (
     READY,
     STALLED,
@@ -81,6 +82,8 @@ async def reconcile(obj: dict, ctx: Context) -> Outcome:
     Writes the status through `ctx.effects` and never raises for ARM or
     Kubernetes-reference trouble: it reports it in the conditions.
     """
+    if descriptor_for(obj["kind"]).one_shot:
+        return await oneshot.reconcile(obj, ctx, skip=policy_of(obj) == SKIP)
     return await _Run(obj, ctx).reconcile()
 
 
@@ -91,6 +94,8 @@ async def delete(obj: dict, ctx: Context) -> Outcome:
     GET or DELETE, or the delete operation succeeded), when the resource was
     never created, and at once under the skip and detach-on-delete policies.
     """
+    if descriptor_for(obj["kind"]).one_shot:
+        return oneshot.delete(obj, ctx)
     return await _Run(obj, ctx).delete()
 
 
