@@ -4,7 +4,10 @@
 small store of resources, answering the way recorded ACR traffic does:
 synchronous 200 writes, or 201/202 with Go-canonical `Azure-Asyncoperation`
 and `Location` headers, polled until `finish_operations()` is called.
-Faults are queued per method and path fragment.
+Faults are queued per method and path fragment. The actions and lists that
+after-ready hooks call on a Ready resource (usages, webhook events, ...)
+answer from `action_answers`; `methods()` leaves them out, so engine tests
+see only the engine's own requests, and `hook_calls()` lists them.
 """
 
 from __future__ import annotations
@@ -37,6 +40,14 @@ class FakeArm:
         self.faults: list[tuple[str, str, BaseException]] = []
         self.operations: dict[str, dict] = {}
         self.name_answer: dict = {"nameAvailable": True}
+        # Answers to hook calls, by the last segment of their path.
+        self.action_answers: dict[str, Any] = {
+            "listUsages": {"value": []},
+            "privateLinkResources": {"value": []},
+            "listEvents": {"value": []},
+            "ping": {"id": "00000000-0000-0000-0000-0000000000e1"},
+            "deactivate": None,
+        }
 
     # --- test controls ---------------------------------------------------------------
 
@@ -59,7 +70,13 @@ class FakeArm:
         return [r for r in self.requests if r[0] in ("PUT", "PATCH", "DELETE")]
 
     def methods(self) -> list[str]:
-        return [method for method, _, _ in self.requests]
+        return [method for method, path, _ in self.requests if not self._is_hook_call(path)]
+
+    def hook_calls(self) -> list[tuple[str, str, Any]]:
+        return [r for r in self.requests if self._is_hook_call(r[1])]
+
+    def _is_hook_call(self, path: str) -> bool:
+        return not path.startswith("https://") and path.rsplit("/", 1)[-1] in self.action_answers
 
     # --- the ArmRequester interface ----------------------------------------------------
 
@@ -73,6 +90,9 @@ class FakeArm:
             return self._poll(path_or_url)
         if path_or_url.endswith("/checkNameAvailability"):
             return ArmResponse(200, {}, copy.deepcopy(self.name_answer))
+        if self._is_hook_call(path_or_url):
+            return ArmResponse(200, {}, copy.deepcopy(self.action_answers[
+                path_or_url.rsplit("/", 1)[-1]]))
         handler = getattr(self, f"_{method.lower()}")
         return handler(path_or_url, body)
 

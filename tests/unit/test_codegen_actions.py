@@ -1,4 +1,4 @@
-"""The generated facts behind actions: the ImageImport kind."""
+"""The generated facts behind actions: the ImageImport kind and the action trigger fields."""
 
 from __future__ import annotations
 
@@ -82,3 +82,13 @@ def test_every_import_example_fits_the_image_import_spec() -> None:
         assert not errors, f"{example['$ref']}: {errors}"
         checked += 1
     assert checked >= 3
+
+
+@pytest.mark.parametrize(("kind", "field", "schema_key"), [
+    ("Webhook", "ping", "x-kubernetes-int-or-string"),
+    ("ConnectedRegistry", "deactivate", "type"),
+])
+def test_action_trigger_fields_are_operator_fields(kind: str, field: str, schema_key: str) -> None:
+    desc = apimodel.kinds()[kind]
+    assert field in desc["operatorFields"]
+    assert schema_key in _spec(desc["plural"])["properties"][field]

@@ -5,6 +5,10 @@ ListCredentials), and secret values must never be in spec or status. So each
 kind with credentials gets one extra top-level spec field, which names the
 Secret to write them to and carries the rotation counters. kinds.json lists
 it under `operatorFields`, and the reconciler drops it from every ARM body.
+
+Triggers of ARM actions (a webhook's ping, a connected registry's
+deactivation) are operator fields for the same reason: the operator reads
+them and calls the action, and ARM never sees them in a body.
 """
 
 from __future__ import annotations
@@ -104,10 +108,26 @@ ADMIN_CREDENTIALS = {
     },
 }
 
+# Triggers of ARM actions that are not resources: a new value runs the action once.
+WEBHOOK_PING = {
+    "description": "Any value; each new value sends one ping (Webhooks_Ping) to the webhook's "
+                   "service URI. status.lastPing records the value last acted on.",
+    "x-kubernetes-int-or-string": True,
+}
+
+CONNECTED_REGISTRY_DEACTIVATE = {
+    "description": "While true, the operator deactivates the connected registry "
+                   "(ConnectedRegistries_Deactivate) whenever Azure reports it active, so "
+                   "that it can be deployed again.",
+    "type": "boolean",
+}
+
 # Operator fields by kind: field name -> CRD schema.
 FIELDS: dict[str, dict[str, dict]] = {
     "Token": {"passwords": TOKEN_PASSWORDS},
     "Registry": {"adminCredentials": ADMIN_CREDENTIALS},
+    "Webhook": {"ping": WEBHOOK_PING},
+    "ConnectedRegistry": {"deactivate": CONNECTED_REGISTRY_DEACTIVATE},
 }
 
 # Rules on ARM fields that the operator fields replace, by kind: dotted spec path -> rule.

@@ -321,6 +321,11 @@ def _credential_set_properties(ctx: BuildContext) -> dict:
     return props
 
 
+# Fields of a connected registry that its on-premises instance reports when it connects;
+# a write of the cloud resource never changes them.
+_CONNECTED_REGISTRY_REPORTED = ("version", "lastActivityTime", "statusDetails", "loginServer")
+
+
 def _connected_registry_properties(ctx: BuildContext) -> dict:
     defaults = {"logging": {"logLevel": "Information", "auditLogStatus": "Disabled"},
                 "clientTokenIds": [], "notificationsList": []}
@@ -330,6 +335,8 @@ def _connected_registry_properties(ctx: BuildContext) -> dict:
         "activation": ctx.old.get("activation", {"status": "Inactive"}),
         "provisioningState": "Succeeded",
     }
+    props.update({k: copy.deepcopy(ctx.old[k]) for k in _CONNECTED_REGISTRY_REPORTED
+                  if k in ctx.old})
     return props
 
 

@@ -7,21 +7,31 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from acr_operator.reconciler import admincredentials, tokenpasswords
+from acr_operator.reconciler import actions, admincredentials, tokenpasswords
 from acr_operator.reconciler.extras import Hook
 
 AFTER_READY: dict[str, tuple[Hook, ...]] = {
     # ARM returns a token password only once, from GenerateCredentials: keep it in a Secret.
     "Token": (tokenpasswords.export_passwords,),
     # The admin login is read with ListCredentials and exported to a Secret on request.
-    "Registry": (admincredentials.export_admin_credentials,),
+    # Usage figures and private link resources change without a write, so each resync
+    # reads them again (two GETs).
+    "Registry": (admincredentials.export_admin_credentials, actions.list_usages,
+                 actions.list_private_link_resources),
+    # A new value of spec.ping sends Webhooks_Ping. The events of pings and pushes are
+    # visible only through ListEvents.
+    "Webhook": (actions.ping_on_request, actions.summarise_events),
+    # spec.deactivate sends Deactivate while Azure reports the connected registry active.
+    "ConnectedRegistry": (actions.deactivate_on_request,),
 }
 
 # Status keys that hooks own. The engine keeps them when it replaces the
 # fields of the last GET, so a hook with nothing due leaves its keys as they are.
 STATUS_KEYS: dict[str, tuple[str, ...]] = {
     "Token": (tokenpasswords.STATUS_KEY,),
-    "Registry": (admincredentials.STATUS_KEY,),
+    "Registry": (admincredentials.STATUS_KEY, actions.USAGES, actions.PRIVATE_LINK_RESOURCES),
+    "Webhook": (actions.LAST_PING, actions.RECENT_EVENTS),
+    "ConnectedRegistry": (actions.DEACTIVATION,),
 }
 
 # Secrets that the hooks of a kind read or write, named from the spec. A change to one of
