@@ -6,8 +6,9 @@ synchronous 200 writes, or 201/202 with Go-canonical `Azure-Asyncoperation`
 and `Location` headers, polled until `finish_operations()` is called.
 Faults are queued per method and path fragment. The actions and lists that
 after-ready hooks call on a Ready resource (usages, webhook events, ...)
-answer from `action_answers`; `methods()` leaves them out, so engine tests
-see only the engine's own requests, and `hook_calls()` lists them.
+return the bodies in `hook_responses`. `methods()` leaves these calls out,
+so engine tests see only the engine's own requests, and `hook_calls()`
+lists them.
 """
 
 from __future__ import annotations
@@ -40,8 +41,8 @@ class FakeArm:
         self.faults: list[tuple[str, str, BaseException]] = []
         self.operations: dict[str, dict] = {}
         self.name_answer: dict = {"nameAvailable": True}
-        # Answers to hook calls, by the last segment of their path.
-        self.action_answers: dict[str, Any] = {
+        # Response bodies of hook calls, by the last segment of their path.
+        self.hook_responses: dict[str, Any] = {
             "listUsages": {"value": []},
             "privateLinkResources": {"value": []},
             "listEvents": {"value": []},
@@ -76,7 +77,7 @@ class FakeArm:
         return [r for r in self.requests if self._is_hook_call(r[1])]
 
     def _is_hook_call(self, path: str) -> bool:
-        return not path.startswith("https://") and path.rsplit("/", 1)[-1] in self.action_answers
+        return not path.startswith("https://") and path.rsplit("/", 1)[-1] in self.hook_responses
 
     # --- the ArmRequester interface ----------------------------------------------------
 
@@ -91,7 +92,7 @@ class FakeArm:
         if path_or_url.endswith("/checkNameAvailability"):
             return ArmResponse(200, {}, copy.deepcopy(self.name_answer))
         if self._is_hook_call(path_or_url):
-            return ArmResponse(200, {}, copy.deepcopy(self.action_answers[
+            return ArmResponse(200, {}, copy.deepcopy(self.hook_responses[
                 path_or_url.rsplit("/", 1)[-1]]))
         handler = getattr(self, f"_{method.lower()}")
         return handler(path_or_url, body)

@@ -1,4 +1,4 @@
-"""After-ready actions and lists: usages, webhook ping and events, deactivation; runs."""
+"""After-ready actions and lists: usages, webhook ping and events, deactivation; PEC and runs."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from tests.unit.fakes import REGISTRY_ID, FakeArm, Harness, registry, webhook
 
 WEBHOOK_ID = f"{REGISTRY_ID}/webhooks/hook01"
 CONNECTED_ID = f"{REGISTRY_ID}/connectedRegistries/edge01"
+PEC_ID = f"{REGISTRY_ID}/privateEndpointConnections/conn01"
 RUN_ID = f"{REGISTRY_ID}/pipelineRuns/run01"
 IMPORT_PIPELINE_ID = f"{REGISTRY_ID}/importPipelines/inbound"
 
@@ -41,9 +42,9 @@ def calls(h: Harness, suffix: str) -> list:
 
 async def test_registry_status_has_usages_and_private_link_resources():
     h = Harness(registry())
-    h.arm.action_answers["listUsages"] = {"value": [
+    h.arm.hook_responses["listUsages"] = {"value": [
         {"name": "Size", "limit": 536870912000, "currentValue": 0, "unit": "Bytes"}]}
-    h.arm.action_answers["privateLinkResources"] = {"value": [{
+    h.arm.hook_responses["privateLinkResources"] = {"value": [{
         "id": f"{REGISTRY_ID}/privateLinkResources/registry", "name": "registry",
         "properties": {"groupId": "registry", "requiredMembers": ["registry"],
                        "requiredZoneNames": ["privatelink.azurecr.io"]}}]}
@@ -81,7 +82,7 @@ async def test_ping_once_per_token():
     assert len(calls(h, "/ping")) == 1
     last = h.obj["status"]["lastPing"]
     assert last["token"] == "1"
-    assert last["id"] == h.arm.action_answers["ping"]["id"]
+    assert last["id"] == h.arm.hook_responses["ping"]["id"]
     assert last["at"] == "2026-01-01T12:00:00Z"
     assert "Pinged" in h.effects.reasons()
     (_, _, body), = h.arm.writes()
@@ -125,7 +126,7 @@ def _event(number: int, *, stamp: str) -> dict:
 
 async def test_recent_events_keep_no_headers_bodies_or_uri():
     h = webhook_harness()
-    h.arm.action_answers["listEvents"] = {"value": [
+    h.arm.hook_responses["listEvents"] = {"value": [
         _event(1, stamp="2026-01-01T10:00:00Z"), _event(2, stamp="2026-01-01T11:00:00Z")]}
 
     await h.step()
@@ -250,6 +251,48 @@ async def test_deactivate_operation_is_polled_by_the_engine():
 
     await h.step()  # Inactive now, so nothing more is sent.
     assert [m for m, _, _ in calls(h, "/deactivate")] == ["POST"]
+
+
+# --- PrivateEndpointConnection -----------------------------------------------------------
+
+def connection(status: str = "Approved") -> Harness:
+    return with_registry(Harness(child("PrivateEndpointConnection", "conn01", {
+        "properties": {"privateLinkServiceConnectionState": {
+            "status": status, "description": "by the platform team"}}})))
+
+
+async def test_connection_nobody_requested_is_waited_for_not_created():
+    h = connection()
+
+    first = await h.step()
+    second = await h.step()
+
+    assert h.arm.writes() == []
+    assert h.condition("Ready")["status"] == "False"
+    assert h.condition("Ready")["reason"] == "ConnectionNotRequested"
+    assert h.condition("Reconciling")["status"] == "True"
+    assert "private endpoint must request it first" in h.condition("Ready")["message"]
+    assert second.delay > first.delay  # The delay grows while no endpoint requests it.
+
+
+async def test_requested_connection_is_approved_then_rejected_with_puts():
+    h = connection()
+    await h.step()
+    h.arm.resources[PEC_ID.lower()] = {
+        "id": PEC_ID, "name": "conn01", "properties": {
+            "privateEndpoint": {"id": "/subscriptions/x/providers/Microsoft.Network/pe/app"},
+            "privateLinkServiceConnectionState": {"status": "Pending", "description": "asks"},
+            "provisioningState": "Succeeded"}}
+
+    await h.step()
+    bump(h, properties={"privateLinkServiceConnectionState": {
+        "status": "Rejected", "description": "not this one"}})
+    await h.step()
+
+    assert [(m, p) for m, p, _ in h.arm.writes()] == [("PUT", PEC_ID), ("PUT", PEC_ID)]
+    assert h.arm.writes()[1][2]["properties"]["privateLinkServiceConnectionState"][
+        "status"] == "Rejected"
+    assert h.condition("Ready")["status"] == "True"
 
 
 # --- PipelineRun -------------------------------------------------------------------------

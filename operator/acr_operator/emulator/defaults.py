@@ -355,6 +355,10 @@ def _import_pipeline_properties(ctx: BuildContext) -> dict:
 
 
 def _private_endpoint_connection_properties(ctx: BuildContext) -> dict:
+    # NOTE: a PUT for a connection that no private endpoint requested is accepted, and
+    # makes a connection without an endpoint, because the document's example shows a 201
+    # for such a create. Whether Azure rejects it was not checked. The operator never sends
+    # one: it waits for the request (reason ConnectionNotRequested).
     props = {"privateLinkServiceConnectionState": {"actionsRequired": "None"}}
     # The private endpoint belongs to Microsoft.Network; a PUT here only changes the state.
     if "privateEndpoint" in ctx.old:

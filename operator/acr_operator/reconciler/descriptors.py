@@ -61,6 +61,14 @@ class NameCheck:
 
 
 @dataclasses.dataclass(frozen=True)
+class CreateHold:
+    """A reason not to create a missing resource, with what must happen first."""
+
+    reason: str
+    message: str
+
+
+@dataclasses.dataclass(frozen=True)
 class KindDescriptor:
     """One custom resource kind and the ARM resource type it manages."""
 
@@ -90,6 +98,9 @@ class KindDescriptor:
     one_shot: bool = False
     # Hooks; see the bottom of the module.
     name_check: Callable[[KindDescriptor, dict, Mapping[str, str]], NameCheck] | None = None
+    create_guard: (
+        Callable[[KindDescriptor, dict, Mapping[str, str]], CreateHold | None] | None
+    ) = None
 
     @property
     def has_update(self) -> bool:
@@ -273,11 +284,27 @@ def _registry_name_check(
     return NameCheck(path=path, body=body)
 
 
-# NOTE: PrivateEndpointConnection goes through the generic create (PUT on 404). In
-# Azure such a connection is made by the private endpoint's owner, so a PUT for a
-# missing one may be refused; the kind is mainly for approving existing connections.
+def _connection_must_be_requested(
+        descriptor: KindDescriptor,
+        spec: dict,
+        params: Mapping[str, str],
+) -> CreateHold:
+    name = params[descriptor.name_parameter]
+    return CreateHold("ConnectionNotRequested", (
+        f"Registry {params['registryName']} has no private endpoint connection {name} yet. A "
+        "private endpoint must request it first (its owner creates the endpoint with a "
+        "connection to this registry); the operator then approves or rejects it as the spec "
+        "says."
+    ))
+
+
 _HOOKS: dict[str, dict[str, Any]] = {
     # Registry names are global DNS labels (<name>.azurecr.io): ask first, so that a
     # name taken elsewhere stalls with ARM's own reason instead of a failed create.
     "Registry": {"name_check": _registry_name_check},
+    # A private endpoint connection is requested by the endpoint's owner, in
+    # Microsoft.Network; the registry side only approves, rejects or removes it. A PUT
+    # for a connection that no endpoint requested would make a connection to no endpoint,
+    # so a missing one is waited for, never created.
+    "PrivateEndpointConnection": {"create_guard": _connection_must_be_requested},
 }

@@ -41,7 +41,7 @@ from acr_operator.reconciler.conditions import (
     stalled,
 )
 from acr_operator.reconciler.context import Context, Outcome
-from acr_operator.reconciler.descriptors import descriptor_for
+from acr_operator.reconciler.descriptors import CreateHold, descriptor_for
 from acr_operator.reconciler.diff import differences, patch_body
 from acr_operator.reconciler.extras import Step, run_hooks
 from acr_operator.reconciler.placement import (
@@ -212,6 +212,7 @@ class _Run:
             current = await self.ctx.client.request("GET", placement.path)
         except ArmNotFound:
             return await self.create(placement, desired)
+        self.ctx.memory.pop("holds", None)
         body = current.body if isinstance(current.body, dict) else {}
         self.observe(placement, body)
         shown = str(self.status.get("provisioningState") or "")
@@ -252,6 +253,10 @@ class _Run:
         previous_stall = self.stall_of_this_generation()
         if previous_stall is not None:
             return await self.finish(previous_stall, self.resync())
+        if self.descriptor.create_guard is not None:
+            hold = self.descriptor.create_guard(self.descriptor, self.spec, placement.params)
+            if hold is not None:
+                return await self.held(hold)
         if self.descriptor.name_check is not None:
             refusal = await self.check_name(placement)
             if refusal is not None:
@@ -262,6 +267,14 @@ class _Run:
         body = desired if self.descriptor.has_body else None
         response = await self.ctx.client.request("PUT", placement.path, body=body)
         return await self.written("create", placement, desired, response)
+
+    async def held(self, hold: CreateHold) -> Outcome:
+        """Wait for a resource that only someone outside the operator can create."""
+        attempt = self.ctx.memory.get("holds", 0)
+        self.ctx.memory["holds"] = attempt + 1
+        delay = backoff.wait_delay(attempt, rand=self.ctx.rand)
+        self.log.info("%s Looking again in %.0f seconds.", hold.message, delay)
+        return await self.finish(progressing(hold.reason, hold.message), delay)
 
     async def check_name(self, placement: Placement) -> Verdict | None:
         assert self.descriptor.name_check is not None
