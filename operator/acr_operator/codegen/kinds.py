@@ -5,9 +5,10 @@ read from the document. The rest (Kubernetes names, printer columns, which
 ids point at which kind, secret inputs) is declared in `KINDS` and the
 override tables below, and each override comes with its reason.
 
-An ARM action that is not a resource and must run exactly once per request
-(ImportImage) gets a one-shot kind in `ONE_SHOT_KINDS`: like a Job, each
-object runs the action once, and its spec is the action's request body.
+An ARM action that is not a resource and must not run twice for one request
+(ImportImage) gets a one-shot kind in `ONE_SHOT_KINDS`. As with a Job, each
+object runs the action once (see reconciler.oneshot), and its spec is the
+action's request body.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ it under `operatorFields`, and the reconciler drops it from every ARM body.
 
 Triggers of ARM actions (a webhook's ping, a connected registry's
 deactivation) are operator fields for the same reason: the operator reads
-them and calls the action, and ARM never sees them in a body.
+them and calls the action, and they are never part of an ARM body.
 """
 
 from __future__ import annotations

@@ -90,8 +90,8 @@ async def place(
 async def place_action(descriptor: KindDescriptor, obj: dict, *, resolver: Resolver) -> Placement:
     """The ARM path of a one-shot kind's action, below the resource it acts on.
 
-    That resource (a Registry for ImageImport) must be Ready: the object has
-    no ARM id of its own that would say it was ever sent.
+    That resource (the Registry of an ImageImport) must be Ready, because the
+    object has no ARM id of its own that marks it as created.
     """
     params = dict(await _parent_params(descriptor, obj, resolver=resolver))
     return Placement(params=params, path=descriptor.arm_path(params))
