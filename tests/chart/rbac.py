@@ -78,9 +78,9 @@ def render_identity(
 ) -> list[dict]:
     """Return the chart's ServiceAccount and RBAC objects for a release in `namespace`.
 
-    These are the ServiceAccount, ClusterRole and ClusterRoleBinding, plus one
-    Role and RoleBinding per namespace when `values` sets watchNamespaces, exactly
-    as `helm template` renders them. Apply them and run the operator outside the
+    These are the ServiceAccount with the ClusterRole and ClusterRoleBinding, or,
+    when `values` sets watchNamespaces, with one Role and RoleBinding per
+    namespace, exactly as `helm template` renders them. Apply them and run the operator outside the
     cluster with a TokenRequest token of that ServiceAccount to give it the
     chart's permissions and no more.
     """

@@ -105,7 +105,12 @@ def test_install_cluster_wide(kube, install):
     assert can_i(kube, subject, "watch", "registries.acr-operator.dev", "default")
     assert can_i(kube, subject, "patch", "registries.acr-operator.dev/status", "default")
     assert can_i(kube, subject, "create", "secrets", "default")
-    assert can_i(kube, subject, "list", "customresourcedefinitions.apiextensions.k8s.io", "default")
+    assert can_i(kube, subject, "create", "events", "default")
+    assert not can_i(kube, subject, "get", "registries.acr-operator.dev", "default")
+    assert not can_i(kube, subject, "get", "registries.acr-operator.dev/status", "default")
+    assert not can_i(kube, subject, "patch", "events", "default")
+    assert not can_i(kube, subject, "list", "customresourcedefinitions.apiextensions.k8s.io", "default")
+    assert not can_i(kube, subject, "list", "namespaces", "default")
     assert not can_i(kube, subject, "delete", "registries.acr-operator.dev", "default")
     assert not can_i(kube, subject, "delete", "secrets", "default")
     assert not can_i(kube, subject, "create", "pods", "default")
@@ -125,6 +130,9 @@ def test_install_watch_namespaces(kube, install):
     role = get_json(kube, "role", name, "--namespace", watched)
     assert any("registries" in rule["resources"] for rule in role["rules"])
     get_json(kube, "rolebinding", name, "--namespace", watched)
+    cluster_wide = kube.run("kubectl", "get", "clusterrole,clusterrolebinding", name,
+                            "--ignore-not-found", "--output", "name")
+    assert cluster_wide.stdout == ""
     secret = get_json(kube, "secret", f"{name}-static-token", "--namespace", namespace)
     assert set(secret["data"]) == {"token"}
     env = {item["name"]: item for item in
@@ -135,7 +143,8 @@ def test_install_watch_namespaces(kube, install):
 
     subject = f"system:serviceaccount:{namespace}:{name}"
     assert can_i(kube, subject, "watch", "registries.acr-operator.dev", watched)
-    assert can_i(kube, subject, "update", "secrets", watched)
+    assert can_i(kube, subject, "patch", "secrets", watched)
+    assert not can_i(kube, subject, "update", "secrets", watched)
     assert not can_i(kube, subject, "watch", "registries.acr-operator.dev", other)
     assert not can_i(kube, subject, "get", "secrets", other)
-    assert can_i(kube, subject, "watch", "namespaces", other)
+    assert not can_i(kube, subject, "watch", "namespaces", other)

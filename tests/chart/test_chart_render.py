@@ -287,27 +287,19 @@ def test_invalid_values_fail_clearly(render, values, message):
 def namespaced_rule_set() -> list[dict]:
     return [
         {"apiGroups": ["acr-operator.dev"], "resources": PLURALS,
-         "verbs": ["get", "list", "watch", "patch"]},
+         "verbs": ["list", "watch", "patch"]},
         {"apiGroups": ["acr-operator.dev"], "resources": [f"{plural}/status" for plural in PLURALS],
-         "verbs": ["get", "patch"]},
+         "verbs": ["patch"]},
         {"apiGroups": [""], "resources": ["secrets"],
          "verbs": ["get", "list", "watch", "create", "patch"]},
-        {"apiGroups": [""], "resources": ["events"], "verbs": ["create", "patch"]},
-    ]
-
-
-def cluster_rule_set() -> list[dict]:
-    return [
-        {"apiGroups": ["apiextensions.k8s.io"], "resources": ["customresourcedefinitions"],
-         "verbs": ["get", "list", "watch"]},
-        {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["get", "list", "watch"]},
+        {"apiGroups": [""], "resources": ["events"], "verbs": ["create"]},
     ]
 
 
 def test_cluster_wide_rbac(render):
     objects = render()
     role = one(objects, "ClusterRole")
-    assert role["rules"] == cluster_rule_set() + namespaced_rule_set()
+    assert role["rules"] == namespaced_rule_set()
     binding = one(objects, "ClusterRoleBinding")
     account = one(objects, "ServiceAccount")
     assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
@@ -324,8 +316,9 @@ def test_cluster_wide_rbac(render):
 def test_namespaced_rbac_per_namespace(render):
     objects = render(SCENARIOS["watchNamespaces"])
     assert env_values(objects)["ACR_OPERATOR_NAMESPACES"] == "team-a,team-b"
-    # Only cluster-scoped objects stay cluster-wide.
-    assert one(objects, "ClusterRole")["rules"] == cluster_rule_set()
+    # The operator needs nothing cluster-scoped, so nothing is granted cluster-wide.
+    assert by_kind(objects, "ClusterRole") == []
+    assert by_kind(objects, "ClusterRoleBinding") == []
     account = one(objects, "ServiceAccount")["metadata"]["name"]
     roles = {role["metadata"]["namespace"]: role for role in by_kind(objects, "Role")}
     bindings = {binding["metadata"]["namespace"]: binding for binding in by_kind(objects, "RoleBinding")}
@@ -369,4 +362,4 @@ def test_render_identity(helm_bin):
 
     scoped = render_identity(helm_bin, CHART_DIR, "ops", {"watchNamespaces": ["a", "b"]})
     assert sorted(obj["kind"] for obj in scoped) == [
-        "ClusterRole", "ClusterRoleBinding", "Role", "Role", "RoleBinding", "RoleBinding", "ServiceAccount"]
+        "Role", "Role", "RoleBinding", "RoleBinding", "ServiceAccount"]
