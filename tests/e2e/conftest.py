@@ -25,6 +25,14 @@ import yaml
 from kubernetes import client
 
 from tests.chart.rbac import render_identity
+from tests.e2e.rbac_audit import (
+    Access,
+    granted_access,
+    read_events,
+    service_account_user,
+    unused_grants,
+    used_access,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 GROUP = "acr-operator.dev"
@@ -34,6 +42,10 @@ OPERATOR_NAMESPACE = "acr-operator-system"
 # The operator's own resync interval in the suite: short, so drift tests finish quickly.
 RESYNC_SECONDS = 6
 STATIC_TOKEN = "emulator-token"
+E2E_DIR = Path(__file__).resolve().parent
+# Grants that the suite may leave unused, each with the reason. Every other
+# grant of the chart must be used by the operator during a run of the whole suite.
+RBAC_UNUSED_ALLOWED: dict[Access, str] = {}
 
 
 def wait_for(predicate, *, timeout: float = 60, interval: float = 0.5, what: str = "condition"):
@@ -215,7 +227,7 @@ def operator_kubeconfig(kube, api, e2e_dir) -> Path:
 
 
 @pytest.fixture(scope="session")
-def operator(crds, emulator, operator_kubeconfig, e2e_dir):
+def operator(request, kube, crds, emulator, operator_kubeconfig, e2e_dir):
     instance = Operator(kubeconfig=operator_kubeconfig, emulator_url=emulator.url,
                         log_path=e2e_dir / "operator.log")
     instance.start()
@@ -228,6 +240,81 @@ def operator(crds, emulator, operator_kubeconfig, e2e_dir):
         if "403" in line and "forbidden" in line.lower() and "NamespaceTerminating" not in line
     ]
     assert not forbidden, "the operator was denied by RBAC:\n" + "\n".join(forbidden[:10])
+    # A verb granted but never used is found through the API server's audit log.
+    if kube.audit_log is not None:
+        check_rbac_usage(request.session, kube.audit_log, e2e_dir)
+
+
+# The RBAC usage check needs a run of the whole suite, because a part of it
+# leaves some granted verbs unused. These record what the run left out.
+_e2e_files: set[Path] = set()
+_e2e_deselected: list[str] = []
+_e2e_set_up: set[str] = set()
+
+
+def _in_e2e(item) -> bool:
+    return E2E_DIR in Path(item.path).parents
+
+
+def pytest_collection_finish(session):
+    # Read now: a test file added while the suite runs is not part of this run.
+    _e2e_files.update(E2E_DIR.rglob("test_*.py"))
+
+
+def pytest_deselected(items):
+    _e2e_deselected.extend(item.nodeid for item in items if _in_e2e(item))
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "setup":
+        _e2e_set_up.add(report.nodeid)
+
+
+def partial_run_reason(session: pytest.Session) -> str | None:
+    """Return why this run is only a part of the e2e suite, or None for the whole suite."""
+    items = [item for item in session.items if _in_e2e(item)]
+    collected = {Path(item.path) for item in items}
+    missing = sorted(path.name for path in _e2e_files - collected)
+    if missing:
+        return f"{', '.join(missing)} not collected"
+    if _e2e_deselected:
+        return f"{len(_e2e_deselected)} e2e tests deselected"
+    root = session.config.invocation_params.dir
+    narrowed = [arg for arg in session.config.args
+                if "::" in arg and E2E_DIR in (root / arg.split("::")[0]).resolve().parents]
+    if narrowed:
+        return f"only some tests of a file selected ({', '.join(narrowed)})"
+    not_run = [item.nodeid for item in items if item.nodeid not in _e2e_set_up]
+    if not_run:
+        return f"{len(not_run)} e2e tests did not run"
+    return None
+
+
+def check_rbac_usage(session: pytest.Session, audit_log: Path, e2e_dir: Path) -> None:
+    """Fail when the chart grants the operator an access that it never used in this run."""
+    manifests = list(yaml.safe_load_all((e2e_dir / "identity.yaml").read_text()))
+    account = next(m for m in manifests if m["kind"] == "ServiceAccount")["metadata"]
+    used = used_access(read_events(audit_log), service_account_user(account["namespace"], account["name"]))
+    used_file = e2e_dir / "rbac-used.txt"
+    used_file.write_text("".join(f"{access}\n" for access in sorted(used)))
+    reason = partial_run_reason(session)
+    if reason is not None:
+        capture = session.config.pluginmanager.getplugin("capturemanager")
+        with capture.global_and_fixture_disabled():
+            print(f"\nRBAC usage check not run, because {reason}; the access used is in {used_file}.",
+                  file=sys.stderr, flush=True)
+        return
+    # Each plural is compared on its own: the suite creates objects of every kind.
+    unused = [access for access in unused_grants(granted_access(manifests), used)
+              if access not in RBAC_UNUSED_ALLOWED]
+    assert not unused, (
+        "the chart grants the operator access that it never used in the whole e2e run; "
+        "remove it from charts/acr-operator/templates/_rbac-rules.tpl, or add an e2e test "
+        "that makes the operator use it, or list it in RBAC_UNUSED_ALLOWED with the reason:\n"
+        + "\n".join(f"  {access}" for access in unused)
+        + "\nthe access it used:\n"
+        + "\n".join(f"  {access}" for access in sorted(used))
+    )
 
 
 @pytest.fixture
