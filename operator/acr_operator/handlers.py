@@ -28,7 +28,7 @@ Kubernetes API access (the RBAC the operator needs, and all it needs):
 - group acr-operator.dev, every plural of kinds.json (registries,
   replications, webhooks, tokens, scopemaps, cacherules, credentialsets,
   connectedregistries, exportpipelines, importpipelines, pipelineruns,
-  privateendpointconnections, archives, archiveversions):
+  privateendpointconnections, archives, archiveversions, imageimports):
   `list`, `watch` (kopf's watch streams and indexes), `patch` (kopf's
   finalizer and progress annotations); their `/status` subresource: `patch`.
 - core `events`: `create` (kopf posts Events with POST).
