@@ -189,8 +189,10 @@ async def test_secret_watch_wakes_only_objects_naming_it():
 
         await handlers.wake_on_secret({"type": "MODIFIED"}, namespace="ns", name="hook")
 
-        assert named.kicked and named.wake.is_set()
-        assert not other.kicked and not other.wake.is_set()
+        assert named.kicked
+        assert named.wake.is_set()
+        assert not other.kicked
+        assert not other.wake.is_set()
     finally:
         handlers._states.clear()
 
