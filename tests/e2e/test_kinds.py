@@ -14,6 +14,7 @@ from collections.abc import Callable
 import pytest
 from kubernetes import client
 
+from acr_operator.handlers import FINALIZER
 from tests.e2e.conftest import wait_for
 from tests.e2e.kinds import (
     Resources,
@@ -260,6 +261,7 @@ def test_kind_lifecycle(case: Case, bench: Bench):
     still_in_azure = emulator.resource(arm_id)
     assert terminating is not None
     assert terminating["metadata"].get("deletionTimestamp")
+    assert FINALIZER in terminating["metadata"]["finalizers"]
     assert still_in_azure is not None
     resources.wait_gone(name, timeout=60)
     assert emulator.resource(arm_id) is None
