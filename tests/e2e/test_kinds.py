@@ -98,7 +98,8 @@ class Case:
     """One kind: what it needs first, and the change it accepts (or the one it rejects)."""
 
     kind: str
-    # Kinds whose examples are created first and must be Ready, besides the Registry.
+    # Kinds whose examples are created first, besides the Registry. Each must be
+    # Ready before the case starts, except a Secret, which only has to exist.
     needs: tuple[str, ...] = ()
     # A merge patch of spec, and the values (by dotted path) ARM must then have.
     change: Callable[[Bench], dict] | None = None
@@ -109,6 +110,7 @@ class Case:
 
 
 def _second_credential_set(bench: Bench) -> dict:
+    """Create a second CredentialSet and return the patch that moves the CacheRule to it."""
     body = bench.manifest("CredentialSet")
     body["metadata"]["name"] = "quay-credentials"
     body["spec"]["properties"]["loginServer"] = "quay.io"
