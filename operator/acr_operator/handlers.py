@@ -224,10 +224,14 @@ async def reconcile_daemon(
         try:
             async with state.lock:
                 outcome = await engine.reconcile(snapshot, ctx)
-        except Exception:  # a bug or the Kubernetes API failing: log, back off, go on
+        except Exception as exc:  # a bug or the Kubernetes API failing: log, back off, go on
             failures += 1
             delay = min(300.0, 5.0 * 2 ** min(failures, 6))
-            logger.exception("The reconcile step failed; trying again in %.0f seconds.", delay)
+            if _namespace_terminating(exc):
+                logger.info("Kubernetes rejected a write because namespace %s is being deleted; "
+                            "trying again in %.0f seconds.", state.namespace, delay)
+            else:
+                logger.exception("The reconcile step failed; trying again in %.0f seconds.", delay)
             await _sleep(state, stopped, delay, body, trigger=trigger)
             continue
         failures = 0
@@ -518,6 +522,18 @@ async def _sleep(
         # kopf updates the live body before it calls the event handler.
         state.wake.clear()
     state.kicked = False
+
+
+def _namespace_terminating(exc: Exception) -> bool:
+    """Tell whether `exc` is the API server's 403 for a write into a namespace being deleted.
+
+    Such a write (a credential Secret, an Event) fails while the namespace's
+    objects, this one included, are on their way out; it is no RBAC problem.
+    """
+    from kubernetes.client.exceptions import ApiException
+
+    return (isinstance(exc, ApiException) and exc.status == 403
+            and "NamespaceTerminating" in str(exc.body or ""))
 
 
 def _index_name(kind: str) -> str:

@@ -67,6 +67,26 @@ def used_access(events: Iterable[dict], username: str) -> set[Access]:
     return used
 
 
+def rbac_denials(events: Iterable[dict], username: str) -> list[str]:
+    """Return the requests of `username` that the authorizer denied, one line each.
+
+    The API server marks each audit event with the authorizer's decision.
+    A 403 from admission, such as a write into a namespace that is being
+    deleted, carries decision allow and is not listed.
+    """
+    denied = []
+    for event in events:
+        if (event.get("user") or {}).get("username") != username:
+            continue
+        if (event.get("annotations") or {}).get("authorization.k8s.io/decision") != "forbid":
+            continue
+        ref = event.get("objectRef") or {}
+        resource = "/".join(part for part in (ref.get("resource"), ref.get("subresource")) if part)
+        denied.append(f"{event.get('verb')} {resource or event.get('requestURI')} "
+                      f"({ref.get('apiGroup', '')}) in namespace {ref.get('namespace', '-')}")
+    return denied
+
+
 def granted_access(objects: Iterable[dict]) -> set[Access]:
     """Return every access that the rules of the ClusterRoles and Roles among `objects` grant.
 

@@ -9,6 +9,7 @@ import pytest
 from tests.e2e.rbac_audit import (
     Access,
     granted_access,
+    rbac_denials,
     read_events,
     service_account_user,
     unused_grants,
@@ -103,3 +104,25 @@ def test_unused_grants_exact():
     used = {Access("", "secrets", "", "get"), Access("", "events", "", "create"),
             Access("", "configmaps", "", "get")}
     assert unused_grants(granted, used) == [Access("", "secrets", "", "list")]
+
+
+def decided(decision: str, verb: str, resource: str, **kwargs) -> dict:
+    result = event(verb, resource, **kwargs)
+    result["annotations"] = {"authorization.k8s.io/decision": decision}
+    return result
+
+
+def test_rbac_denials_lists_forbid():
+    events = [decided("forbid", "delete", "secrets"), decided("allow", "create", "secrets")]
+    assert rbac_denials(events, USER) == ["delete secrets () in namespace ns"]
+
+
+def test_rbac_denials_ignores_admission_403():
+    # A write into a terminating namespace is allowed by RBAC and refused by admission.
+    terminating = decided("allow", "create", "events")
+    terminating["responseStatus"] = {"code": 403, "reason": "Forbidden"}
+    assert rbac_denials([terminating], USER) == []
+
+
+def test_rbac_denials_other_user():
+    assert rbac_denials([decided("forbid", "get", "pods", user="someone")], USER) == []
