@@ -18,6 +18,7 @@ from tests.e2e.conftest import GROUP, RESYNC_SECONDS, VERSION, wait_for
 from tests.e2e.kinds import (
     Resources,
     condition_of,
+    example,
     registry_arm_id,
     registry_manifest,
     unique_name,
@@ -84,6 +85,19 @@ def test_image_import_puts_the_image_in_the_registry(bench):
     assert "operation" not in obj["status"]
     assert list(bench.images()["hello"]["tags"]) == ["v1"]
     assert len(bench.posts("/importImage")) == 1
+
+
+def test_image_import_example_imports(bench):
+    manifest = example("ImageImport")
+    manifest["spec"]["registryRef"] = {"name": "main"}
+    imports = bench.of("imageimports")
+    imports.create(manifest)
+
+    obj = imports.wait_condition(manifest["metadata"]["name"], "Ready")
+
+    assert condition_of(obj, "Ready")["reason"] == "Imported"
+    repository, tag = manifest["spec"]["targetTags"][0].split(":")
+    assert list(bench.images()[repository]["tags"]) == [tag]
 
 
 def test_image_import_missing_source_stalls(bench):
