@@ -203,7 +203,9 @@ class ArmClient:
             ) from exc
         except (AzureError, aiohttp.ClientError, TimeoutError, OSError) as exc:
             raise ArmTransientError(
-                f"{method.upper()} {_path_of(url)} failed without a response: {type(exc).__name__}",
+                f"{method.upper()} {_path_of(url)} failed without a response "
+                f"({_network_reason(exc)}); check that ACR_OPERATOR_ARM_ENDPOINT is reachable "
+                "and uses the scheme the server speaks (http or https)",
                 code="NetworkError",
             ) from exc
 
@@ -252,3 +254,21 @@ def _parse_body(content: bytes) -> tuple[Any, str]:
 def _path_of(url: str) -> str:
     # Logs and messages carry the path only: polling URLs have signed queries.
     return urlsplit(url).path
+
+
+def _network_reason(exc: BaseException) -> str:
+    """Return the innermost cause of a network error as one short line.
+
+    azure-core wraps aiohttp's error ("Cannot connect to host ...") in its
+    own, whose text alone does not say what failed. Such texts name hosts
+    and ports, never credentials.
+    """
+    inner: BaseException = exc
+    seen = 0
+    while seen < 5:
+        nested = getattr(inner, "inner_exception", None) or inner.__cause__
+        if nested is None:
+            break
+        inner, seen = nested, seen + 1
+    text = str(inner).strip() or type(inner).__name__
+    return text.splitlines()[0][:200]
