@@ -18,7 +18,7 @@ help:
 	@echo "make cluster-up   start a local control plane; prints the kubeconfig path"
 	@echo "make cluster-down stop it and remove its data"
 	@echo "make tools        build the cached Kubernetes, etcd and helm binaries"
-	@echo "make emulator     run the ARM emulator on 127.0.0.1:8443"
+	@echo "make emulator     run the ARM emulator on 127.0.0.1:8080"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,7 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-tools:
+tools: $(STAMP)
 	$(BIN)/python tests/cluster/build.py
 
 demo: $(STAMP)
@@ -54,7 +54,7 @@ cluster-down: $(STAMP)
 	$(BIN)/python tests/cluster/controlplane.py down
 
 emulator: $(STAMP)
-	$(BIN)/acr-operator emulator --host 127.0.0.1 --port 8443
+	$(BIN)/acr-operator emulator --host 127.0.0.1 --port 8080
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .cluster
