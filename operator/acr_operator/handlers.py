@@ -109,6 +109,7 @@ def register(registry: kopf.OperatorRegistry) -> kopf.OperatorRegistry:
         resource = (API_GROUP, API_VERSION, descriptor.plural)
         key = _index_name(kind)
         kopf.index(*resource, id=key, registry=registry)(index_object)
+        kopf.index(*resource, id=_claims_name(kind), registry=registry)(index_claim)
         kopf.on.event(*resource, id=f"{kind}.wake", registry=registry)(wake_on_event)
         kopf.daemon(
             *resource, id=f"{kind}.reconcile", registry=registry,
@@ -164,6 +165,14 @@ def index_object(namespace: str, name: str, status: Mapping, **_: Any) -> dict:
     return {(namespace, name): {
         "status": {"id": status.get("id"), "conditions": copy.deepcopy(status.get("conditions"))},
     }}
+
+
+def index_claim(namespace: str, name: str, uid: str, status: Mapping, **_: Any) -> dict:
+    """Return the claims index entry: the lower-cased ARM id in status.id and the object with it."""
+    arm_id = status.get("id")
+    if not isinstance(arm_id, str) or not arm_id:
+        return {}  # not None, because kopf keeps an object's old entries when it gets None
+    return {arm_id.lower(): (namespace, name, uid)}
 
 
 async def wake_on_event(event: Mapping, body: kopf.Body, **_: Any) -> None:
@@ -432,6 +441,12 @@ class IndexResolver:
     async def get_secret(self, namespace: str, name: str) -> Mapping[str, str] | None:
         return await self.kube.read_secret(namespace=namespace, name=name)
 
+    async def claimants(self, kind: str, arm_id: str) -> list[tuple[str, str, str]]:
+        index = self.indexes.get(_claims_name(kind))
+        if index is None:
+            return []
+        return list(index.get(arm_id.lower(), ()))
+
 
 def merge_patch(old: Mapping, new: Mapping) -> dict:
     """The JSON merge patch (RFC 7386) that turns `old` into `new`; {} when equal."""
@@ -538,6 +553,10 @@ def _namespace_terminating(exc: Exception) -> bool:
 
 def _index_name(kind: str) -> str:
     return f"{kind.lower()}_index"
+
+
+def _claims_name(kind: str) -> str:
+    return f"{kind.lower()}_claims_index"
 
 
 def _quiet_wake(record: logging.LogRecord) -> bool:

@@ -221,3 +221,37 @@ def test_registry_name_not_available(registries, emulator, custom, namespace):
     assert azure_name in ready["message"] or "already" in ready["message"].lower()
     puts = emulator.requests(method="PUT", contains=f"rg-b/providers/Microsoft.ContainerRegistry/registries/{azure_name}")
     assert puts == []
+
+
+def test_registry_duplicate_arm_id_stalls(registries, emulator, custom, api):
+    azure_name = unique_name()
+    arm_id = registry_arm_id(azure_name)
+    registries.create(registry_manifest("owner", azure_name=azure_name))
+    registries.wait_condition("owner", "Ready")
+    puts = len(emulator.requests(method="PUT", contains=azure_name))
+
+    core = client.CoreV1Api(api)
+    other = f"e2e-{unique_name('dup')}"
+    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=other)))
+    try:
+        duplicates = Resources(custom, other, "registries")
+        duplicates.create(registry_manifest("copy", azure_name=azure_name))
+        obj = duplicates.wait_condition("copy", "Stalled")
+
+        ready = condition_of(obj, "Ready")
+        assert ready["status"] == "False"
+        assert ready["reason"] == "AzureResourceClaimed"
+        assert f"Registry {registries.namespace}/owner already manages" in ready["message"]
+        assert "id" not in obj["status"]
+        assert len(emulator.requests(method="PUT", contains=azure_name)) == puts
+
+        duplicates.delete("copy")
+        duplicates.wait_gone("copy", timeout=15)
+    finally:
+        core.delete_namespace(other)
+
+    assert emulator.requests(method="DELETE", contains=azure_name) == []
+    assert emulator.resource(arm_id) is not None
+    time.sleep(RESYNC_SECONDS + 2)  # a resync of the owner, which must still find its registry
+    assert condition_of(registries.get("owner"), "Ready")["status"] == "True"
+    assert emulator.resource(arm_id) is not None

@@ -176,6 +176,7 @@ class FakeResolver:
     def __init__(self) -> None:
         self.objects: dict[tuple[str, str, str], dict] = {}
         self.secrets: dict[tuple[str, str], dict[str, str]] = {}
+        self.claims: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
 
     def add_ready(self, kind: str, name: str, arm_id: str, *, namespace: str = "default") -> None:
         self.objects[(kind, namespace, name)] = {"status": {
@@ -188,6 +189,13 @@ class FakeResolver:
 
     async def get_secret(self, namespace, name):
         return self.secrets.get((namespace, name))
+
+    async def claimants(self, kind, arm_id):
+        return [claim for (claim_kind, claim_id), claims in self.claims.items()
+                if claim_kind == kind and claim_id.lower() == arm_id.lower() for claim in claims]
+
+    def add_claim(self, kind: str, arm_id: str, namespace: str, name: str, uid: str) -> None:
+        self.claims.setdefault((kind, arm_id), []).append((namespace, name, uid))
 
 
 class FakeClock:

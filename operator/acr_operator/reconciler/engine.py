@@ -133,6 +133,9 @@ class _Run:
             placement, desired = await self.prepare()
         except Waiting as waiting:
             return await self.wait(waiting)
+        claimant = await self.other_claimant(placement.path)
+        if claimant is not None:
+            return await self.claimed(claimant, placement.path)
         try:
             operation = self.status.get("operation")
             if operation:
@@ -361,6 +364,14 @@ class _Run:
             if path is None:
                 self.log.info("%s was never created in Azure; nothing to delete.", self.noun)
                 return Outcome(delay=0, done=True)
+            claimant = await self.other_claimant(path)
+            if claimant is not None:
+                namespace, name, _ = claimant
+                self.log.info(
+                    "%s %s/%s manages %s, not this object; releasing it without a DELETE.",
+                    self.descriptor.kind, namespace, name, path,
+                )
+                return Outcome(delay=0, done=True)
             return await self.delete_at(path)
         except ArmError as error:
             return await self.fail(error, deleting=True)
@@ -420,6 +431,37 @@ class _Run:
             self.event("Normal", "Deleted", f"Deleted {self.noun} from Azure.")
         self.log.info("%s is gone from Azure; releasing the object.", self.noun)
         return Outcome(delay=0, done=True)
+
+    # --- claims --------------------------------------------------------------------------
+
+    async def other_claimant(self, arm_id: str) -> tuple[str, str, str] | None:
+        """Return another object whose status.id is `arm_id`, or None if this object's is too.
+
+        Two objects placed on one ARM id would both report Ready, and deleting
+        either would delete the resource that the other still reports. So only
+        the object whose status.id is the ARM id writes to it or deletes it.
+        """
+        if str(self.status.get("id") or "").lower() == arm_id.lower():
+            return None
+        uid = self.obj["metadata"].get("uid")
+        # NOTE: the claims come from status.id as the watch last delivered it, so two objects
+        # created in the same instant both find no claimant. Both then write and keep the id.
+        for claimant in await self.ctx.resolver.claimants(self.descriptor.kind, arm_id):
+            if claimant[2] != uid:
+                return claimant
+        return None
+
+    async def claimed(self, claimant: tuple[str, str, str], arm_id: str) -> Outcome:
+        """Report that another object manages this ARM id, without any ARM request; retry at resync."""
+        namespace, name, _ = claimant
+        verdict = stalled("AzureResourceClaimed", (
+            f"{self.descriptor.kind} {namespace}/{name} already manages {arm_id}; "
+            "delete this object or give it another spec.azureName."
+        ))
+        self.log.warning(verdict.message)
+        if verdict.reason != self.previous_ready.get("reason"):
+            self.event("Warning", verdict.reason, verdict.message)
+        return await self.finish(verdict, self.resync())
 
     # --- outcomes ------------------------------------------------------------------------
 

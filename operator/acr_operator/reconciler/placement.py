@@ -22,13 +22,19 @@ from acr_operator.reconciler.descriptors import KindDescriptor, descriptor_for, 
 
 
 class Resolver(Protocol):
-    """Read access to other Kubernetes objects of the same namespace."""
+    """Read access to other Kubernetes objects, in the same namespace except for `claimants`."""
 
     async def get_object(self, kind: str, namespace: str, name: str) -> dict | None:
         """The custom resource of `kind` (a dict with metadata and status), or None if absent."""
 
     async def get_secret(self, namespace: str, name: str) -> Mapping[str, str] | None:
         """The decoded entries of a Secret, or None if it does not exist."""
+
+    async def claimants(self, kind: str, arm_id: str) -> list[tuple[str, str, str]]:
+        """Return the objects of `kind`, in any namespace, whose status.id is `arm_id`.
+
+        The ids compare case-insensitively; each object comes as (namespace, name, uid).
+        """
 
 
 class Waiting(Exception):
