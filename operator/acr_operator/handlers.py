@@ -58,7 +58,13 @@ from acr_operator import API_GROUP, API_VERSION
 from acr_operator.arm.client import ArmClient
 from acr_operator.config import Settings
 from acr_operator.reconciler import engine, kubesecrets, secretwatch
-from acr_operator.reconciler.context import Context, OwnedSecret, SecretConflict
+from acr_operator.reconciler.context import (
+    Context,
+    FinalizerMissing,
+    ObjectGone,
+    OwnedSecret,
+    SecretConflict,
+)
 from acr_operator.reconciler.descriptors import descriptors
 
 FINALIZER = "acr-operator.dev/finalizer"
@@ -233,6 +239,12 @@ async def reconcile_daemon(
         try:
             async with state.lock:
                 outcome = await engine.reconcile(snapshot, ctx)
+        except ObjectGone as gone:
+            logger.info("%s; the worker stops without writing to Azure.", gone)
+            return
+        except FinalizerMissing:
+            await _sleep(state, stopped, FINALIZER_WAIT, body)
+            continue
         except Exception as exc:  # a bug or the Kubernetes API failing: log, back off, go on
             failures += 1
             delay = min(300.0, 5.0 * 2 ** min(failures, 6))
@@ -298,8 +310,8 @@ class KubeApi:
             config.load_kube_config()
         return cls(client.ApiClient())
 
-    async def patch_status(self, *, namespace: str, plural: str, name: str, patch: dict) -> None:
-        await asyncio.to_thread(
+    async def patch_status(self, *, namespace: str, plural: str, name: str, patch: dict) -> dict:
+        return await asyncio.to_thread(
             self.custom.patch_namespaced_custom_object_status,
             API_GROUP, API_VERSION, namespace, plural, name, {"status": patch},
             _content_type="application/merge-patch+json",
@@ -367,6 +379,25 @@ class KubeEffects:
 
     def post_event(self, type: str, reason: str, message: str) -> None:
         kopf.event(self.body, type=type, reason=reason, message=message)
+
+    async def ensure_writable(self) -> None:
+        from kubernetes.client.exceptions import ApiException
+
+        # An empty merge patch of the status changes nothing and returns the stored object,
+        # with the verbs the operator already has.
+        try:
+            stored = await self.kube.patch_status(
+                namespace=self.state.namespace, plural=self.plural, name=self.state.name, patch={},
+            )
+        except ApiException as exc:
+            if exc.status == 404:
+                raise ObjectGone(f"{self.state.kind} {self.state.name} no longer exists") from None
+            raise
+        meta = (stored or {}).get("metadata") or {}
+        if meta.get("deletionTimestamp"):
+            raise ObjectGone(f"{self.state.kind} {self.state.name} is being deleted")
+        if FINALIZER not in (meta.get("finalizers") or ()):
+            raise FinalizerMissing(f"{self.state.kind} {self.state.name} has no finalizer yet")
 
     async def read_owned_secret(self, name: str) -> OwnedSecret | None:
         secret = await self.kube.read_secret_object(namespace=self.state.namespace, name=name)

@@ -159,6 +159,12 @@ class FakeEffects:
         self.status: dict | None = None
         self.patches = 0
         self.events: list[tuple[str, str, str]] = []
+        # Raised by ensure_writable: the object was deleted behind the worker's back.
+        self.gone: BaseException | None = None
+
+    async def ensure_writable(self) -> None:
+        if self.gone is not None:
+            raise self.gone
 
     async def patch_status(self, status: dict) -> None:
         if status != self.status:

@@ -6,6 +6,7 @@ import pytest
 
 from acr_operator.arm.errors import ArmBlockedError, ArmTransientError, ArmUserError
 from acr_operator.reconciler import engine
+from acr_operator.reconciler.context import ObjectGone
 from tests.unit.fakes import REGISTRY_ID, FakeArm, Harness, registry, throttled, webhook
 
 
@@ -371,7 +372,75 @@ async def test_delete_refused_stalls_and_points_at_detach(reg):
     assert "detach-on-delete" in reg.condition("Ready")["message"]
 
 
-def test_unknown_policy_counts_as_manage():
+def test_unknown_policy_is_invalid():
     obj = registry()
     obj["metadata"]["annotations"] = {engine.POLICY_ANNOTATION: "sometimes"}
-    assert engine.policy_of(obj) == engine.MANAGE
+    assert engine.policy_of(obj) == engine.INVALID
+
+
+async def test_invalid_policy_stalls_without_arm_calls(reg):
+    reg.obj["metadata"]["annotations"] = {engine.POLICY_ANNOTATION: "detach"}
+
+    await reg.step()
+
+    assert reg.arm.requests == []
+    assert reg.condition("Stalled")["reason"] == "InvalidReconcilePolicy"
+    assert "'detach'" in reg.condition("Ready")["message"]
+
+
+async def test_invalid_policy_delete_keeps_the_resource(reg):
+    await reg.step()
+    reg.obj["metadata"]["annotations"] = {engine.POLICY_ANNOTATION: "detach"}
+    reg.arm.requests.clear()
+
+    outcome = await reg.step(deleting=True)
+
+    assert outcome.done
+    assert reg.arm.writes() == []
+    assert "InvalidReconcilePolicy" in reg.effects.reasons()
+
+
+async def test_skip_does_not_advance_observed_generation(reg):
+    await reg.step()
+    reg.obj["metadata"]["annotations"] = {engine.POLICY_ANNOTATION: "skip"}
+    reg.bump(tags={"team": "b"})
+
+    await reg.step()
+
+    assert reg.obj["status"]["observedGeneration"] == 1
+
+
+async def test_object_deleted_before_create_sends_no_put(reg):
+    reg.effects.gone = ObjectGone("Registry main no longer exists")
+
+    with pytest.raises(ObjectGone):
+        await reg.step()
+
+    assert reg.arm.writes() == []
+
+
+async def test_odd_error_code_becomes_pascal_reason(reg):
+    reg.arm.fail("PUT", "registries", ArmTransientError(
+        "the emulator failed", status=500, code="internal server.error-42"))
+
+    await reg.step()
+
+    assert reg.condition("Ready")["reason"] == "InternalServererror42"
+
+
+async def test_secret_changed_during_operation_is_written_after_it():
+    hook = Harness(webhook())
+    hook.arm.mode = "async"
+    hook.resolver.add_ready("Registry", "main", REGISTRY_ID)
+    hook.resolver.secrets[("default", "hook")] = {"uri": "https://example.com/one"}
+    await hook.step()
+    hook.resolver.secrets[("default", "hook")] = {"uri": "https://example.com/two"}
+    hook.arm.finish_operations()
+    hook.clock.advance(10)
+    hook.arm.mode = "sync"
+
+    await hook.step()
+
+    method, _, body = hook.arm.writes()[-1]
+    assert method == "PATCH"
+    assert body == {"properties": {"serviceUri": "https://example.com/two"}}

@@ -36,8 +36,25 @@ class ArmRequester(Protocol):
     ) -> ArmResponse: ...
 
 
+class ObjectGone(Exception):
+    """The custom resource is deleted or being deleted, so nothing may be created for it."""
+
+
+class FinalizerMissing(Exception):
+    """The finalizer is not stored on the object yet, so a create could not be undone."""
+
+
 class Effects(Protocol):
     """Writes to Kubernetes on behalf of the engine."""
+
+    async def ensure_writable(self) -> None:
+        """Confirm with the API server that Azure may be written for this object.
+
+        Raises ObjectGone when the object is gone or has a deletionTimestamp,
+        and FinalizerMissing when the finalizer is not stored on it yet.
+        The engine calls it right before it creates a resource, because the
+        worker's copy of the object may be older than a delete.
+        """
 
     async def patch_status(self, status: dict) -> None:
         """Make the object's status equal `status`, the complete status the engine wants.

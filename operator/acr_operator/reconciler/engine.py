@@ -17,6 +17,7 @@ keeping a resource in line, are handed to `oneshot`.
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 from acr_operator.arm.errors import ArmError, ArmNotFound, ArmThrottled, ErrorClass, redact
@@ -55,6 +56,9 @@ from acr_operator.reconciler.placement import (
 POLICY_ANNOTATION = "acr-operator.dev/reconcile-policy"
 MANAGE, SKIP, DETACH = "manage", "skip", "detach-on-delete"
 POLICIES = (MANAGE, SKIP, DETACH)
+# A misspelt policy is not taken for manage: `detach` meant to keep the Azure resource,
+# and reading it as manage would delete that resource with the object.
+INVALID = "invalid"
 
 # provisioningState values during which ARM is still working on the resource:
 # writing then would only collide with the running operation.
@@ -100,10 +104,14 @@ async def delete(obj: dict, ctx: Context) -> Outcome:
 
 
 def policy_of(obj: dict) -> str:
-    """The object's reconcile policy annotation; unknown values count as manage."""
+    """Return the object's reconcile policy, or INVALID for a value that is none of POLICIES."""
     annotations = (obj.get("metadata") or {}).get("annotations") or {}
     value = str(annotations.get(POLICY_ANNOTATION, MANAGE)).strip().lower()
-    return value if value in POLICIES else MANAGE
+    return value if value in POLICIES else INVALID
+
+
+def _policy_value(obj: dict) -> str:
+    return str(((obj.get("metadata") or {}).get("annotations") or {}).get(POLICY_ANNOTATION))
 
 
 class _Run:
@@ -129,6 +137,11 @@ class _Run:
         policy = policy_of(self.obj)
         if policy == SKIP:
             return await self.skip()
+        if policy == INVALID:
+            return await self.finish(stalled("InvalidReconcilePolicy", (
+                f"The annotation {POLICY_ANNOTATION} is {_policy_value(self.obj)!r}, which is "
+                f"not one of {', '.join(POLICIES)}; nothing is sent to Azure until it is fixed."
+            )), self.resync())
         try:
             placement, desired = await self.prepare()
         except Waiting as waiting:
@@ -176,12 +189,12 @@ class _Run:
         if result.state == "succeeded":
             self.ctx.memory["attempts"] = 0
             self.log.info("ARM finished the %s operation; reading the resource.", kind)
-            # A spec change while the operation ran is written now; otherwise no
-            # second write in a row (ARM may normalise a field we compare).
+            # A spec change, or a new value in a Secret the spec names, made while the
+            # operation ran is written now; otherwise no second write in a row (ARM may
+            # normalise a field we compare).
             began = operation.get("generation")
-            return await self.converge(
-                placement, desired, completed=kind, may_write=began != self.generation,
-            )
+            changed = began != self.generation or self.write_only_changed(desired)
+            return await self.converge(placement, desired, completed=kind, may_write=changed)
         self.status.pop("writeOnlyHash", None)
         raise _operation_error(result)
 
@@ -266,6 +279,10 @@ class _Run:
                 self.event("Warning", refusal.reason, refusal.message)
                 self.status["refusedGeneration"] = self.generation
                 return await self.finish(refusal, self.resync())
+        # The worker's copy of the object may predate a delete: a resource created now
+        # could not be deleted again, because no deletion handler would run for it.
+        # NOTE: a delete that lands between this check and the PUT still leaves the resource.
+        await self.ctx.effects.ensure_writable()
         self.event("Normal", "Creating", f"Creating {self.noun} in Azure.")
         body = desired if self.descriptor.has_body else None
         response = await self.ctx.client.request("PUT", placement.path, body=body)
@@ -346,6 +363,12 @@ class _Run:
 
     async def delete(self) -> Outcome:
         policy = policy_of(self.obj)
+        if policy == INVALID:
+            self.event("Warning", "InvalidReconcilePolicy", (
+                f"Left {self.noun} in Azure, because the annotation {POLICY_ANNOTATION} is "
+                f"{_policy_value(self.obj)!r}, which is not one of {', '.join(POLICIES)}."
+            ))
+            return Outcome(delay=0, done=True)
         if policy in (SKIP, DETACH):
             if self.status.get("id"):
                 self.event("Normal", "Detached", (
@@ -477,9 +500,9 @@ class _Run:
         elif error.code == "NetworkError":
             reason, said = "TransientError", "ARM did not respond"
         elif error.status is None:
-            reason, said = error.code, f"The ARM operation failed with {error.code}"
+            reason, said = _reason(error.code), f"The ARM operation failed with {error.code}"
         else:
-            reason, said = error.code, f"ARM answered {error.status} {error.code}"
+            reason, said = _reason(error.code), f"ARM answered {error.status} {error.code}"
         text = f"{said}; retrying in {delay:.0f} seconds."
         self.log.info(text)
         if reason != self.previous_ready.get("reason"):
@@ -498,7 +521,7 @@ class _Run:
         else:
             fix = "Fix the spec and apply it again."
         where = f" (HTTP {error.status})" if error.status else ""
-        verdict = stalled(error.code, f"ARM refused the request{where}: {message} {fix}")
+        verdict = stalled(_reason(error.code), f"ARM refused the request{where}: {message} {fix}")
         if error.classification is ErrorClass.USER and not deleting:
             self.status["refusedGeneration"] = self.generation
         self.log.warning("ARM rejected the request with %s; not retrying until %s.", error.code, (
@@ -540,7 +563,8 @@ class _Run:
         self.status["conditions"] = apply_verdict(
             self.status.get("conditions"), verdict, generation=self.generation, now=self.now,
         )
-        if verdict.ready == TRUE or verdict.stalled:
+        # Under skip nothing of the spec reached Azure, so kstatus must not see it as observed.
+        if (verdict.ready == TRUE or verdict.stalled) and verdict.reason != "Skipped":
             self.status["observedGeneration"] = self.generation
         await self.ctx.effects.patch_status(self.status)
         return Outcome(delay=delay, waiting_on=waiting_on, verdict=verdict)
@@ -599,9 +623,18 @@ def _operation_error(result: PollResult) -> ArmError:
     error = result.error or {}
     code = error.get("code") or ("Canceled" if result.state == "canceled" else "OperationFailed")
     return ArmError(
-        f"the long-running operation ended {result.state}: {error.get('message') or code}",
+        f"The long-running operation {result.state}: {error.get('message') or code}",
         code=code,
     )
+
+
+def _reason(code: Any) -> str:
+    """Return an ARM error code as a condition reason, which Kubernetes wants PascalCase.
+
+    ARM's codes already are; anything else ('internal server.error-42') is
+    joined into letters and digits so that kstatus tools can match on it.
+    """
+    return re.sub(r"[^A-Za-z0-9]", "", _pascal(code)) or "ArmError"
 
 
 def _pascal(text: Any) -> str:
