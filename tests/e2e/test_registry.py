@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -255,3 +256,34 @@ def test_registry_duplicate_arm_id_stalls(registries, emulator, custom, api):
     time.sleep(RESYNC_SECONDS + 2)  # a resync of the owner, which must still find its registry
     assert condition_of(registries.get("owner"), "Ready")["status"] == "True"
     assert emulator.resource(arm_id) is not None
+
+
+@pytest.mark.parametrize("lro", ["sync", "async"])
+def test_registry_quick_delete_leaves_nothing(registries, emulator, lro):
+    # Deletes that race the operator's first step must not leave a registry in Azure:
+    # the operator's copy of an object can be older than its deletion.
+    emulator.control("PUT", "config", {"lro": lro, "operationSeconds": 3, "retryAfter": 1})
+    registries.create(registry_manifest("warmup", azure_name=unique_name()))
+    registries.wait_condition("warmup", "Ready")
+    delays = [0.0] * 6 + [0.01, 0.02, 0.03, 0.04, 0.06, 0.08]
+    azure_names = {f"quick{i}": unique_name() for i in range(len(delays))}
+
+    def create_then_delete(name: str, delay: float) -> None:
+        registries.create(registry_manifest(name, azure_name=azure_names[name]))
+        time.sleep(delay)
+        registries.delete(name)
+
+    threads = [threading.Thread(target=create_then_delete, args=(name, delay))
+               for name, delay in zip(azure_names, delays, strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for name in azure_names:
+        registries.wait_gone(name, timeout=120)
+    # A worker that missed the delete would write within a poll interval or two.
+    time.sleep(4)
+
+    left = [azure for azure in azure_names.values()
+            if emulator.resource(registry_arm_id(azure)) is not None]
+    assert left == []
