@@ -130,7 +130,7 @@ async def _check_azure(settings: Settings) -> int:
         try:
             expiry = await client.check_token()
             if settings.credential == "static-token":
-                # A static token is never checked locally; ARM's answer below tells.
+                # A static token is never checked locally; only the ARM request below tests it.
                 print("token: ok (static token configured; the ARM check below tests it)")
             else:
                 print(f"token: ok (valid for {max(0, int(expiry - time.time())) // 60} minutes)")
