@@ -16,7 +16,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from acr_operator.reconciler import backoff
+
+if TYPE_CHECKING:
+    from acr_operator.reconciler.placement import Waiting
 
 READY = "Ready"
 RECONCILING = "Reconciling"
@@ -113,3 +119,22 @@ def find(conditions: Iterable[dict] | None, kind: str) -> dict | None:
 def is_true(conditions: Iterable[dict] | None, kind: str) -> bool:
     condition = find(conditions, kind)
     return condition is not None and condition.get("status") == TRUE
+
+
+def waiting_verdict(
+        waiting: Waiting,
+        memory: dict,
+        *,
+        resync: float,
+        rand: Callable[[], float],
+) -> tuple[Verdict, float]:
+    """Return the verdict and the delay for an object that waits for something in Kubernetes.
+
+    A stalled wait (only the user can fix it) comes back at the resync; any
+    other backs off, with the attempts counted in `memory["waits"]`.
+    """
+    if waiting.stalled:
+        return stalled(waiting.reason, waiting.message), resync
+    attempt = memory.get("waits", 0)
+    memory["waits"] = attempt + 1
+    return progressing(waiting.reason, waiting.message), backoff.wait_delay(attempt, rand=rand)

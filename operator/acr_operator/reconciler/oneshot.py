@@ -47,6 +47,7 @@ from acr_operator.reconciler.conditions import (
     progressing,
     ready,
     stalled,
+    waiting_verdict,
 )
 from acr_operator.reconciler.context import Context, Outcome
 from acr_operator.reconciler.descriptors import descriptor_for
@@ -257,13 +258,9 @@ class _Shot:
         return await self.finish(verdict, resync)
 
     async def wait(self, waiting: Waiting) -> Outcome:
-        if waiting.stalled:
-            verdict, delay = stalled(waiting.reason, waiting.message), self.resync()
-        else:
-            attempt = self.ctx.memory.get("waits", 0)
-            self.ctx.memory["waits"] = attempt + 1
-            delay = backoff.wait_delay(attempt, rand=self.ctx.rand)
-            verdict = progressing(waiting.reason, waiting.message)
+        verdict, delay = waiting_verdict(
+            waiting, self.ctx.memory, resync=self.resync(), rand=self.ctx.rand,
+        )
         self.log.info("%s Looking again in %.0f seconds.", waiting.message, delay)
         return await self.finish(verdict, delay, waiting_on=waiting.on)
 
