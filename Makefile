@@ -35,7 +35,7 @@ demo: $(STAMP)
 	$(BIN)/python scripts/demo.py $(DEMO_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check operator tests scripts
+	$(BIN)/ruff check operator tests scripts benchmarks
 	$(BIN)/lint-imports
 
 test-unit: $(STAMP)
