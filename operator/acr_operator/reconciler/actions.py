@@ -23,10 +23,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote
 
-from acr_operator import apimodel
 from acr_operator.arm.lro import begin_operation, format_time, seconds_until_poll
+from acr_operator.reconciler import outputs
 from acr_operator.reconciler.conditions import Verdict, progressing
 from acr_operator.reconciler.extras import Step
 
@@ -49,14 +48,14 @@ LINK_PAGES = 3
 
 async def list_usages(step: Step) -> None:
     """Copy the registry's usage figures (size, webhooks, replications, ...) into status."""
-    path = action_path("Registries_ListUsages", step.placement.params)
+    path = outputs.action_path("Registries_ListUsages", step.placement.params)
     body = (await step.ctx.client.request("GET", path)).body or {}
     step.status[USAGES] = [_usage(item) for item in body.get("value") or () if isinstance(item, dict)]
 
 
 async def list_private_link_resources(step: Step) -> None:
     """Copy the registry's private link resources (group ids, required members) into status."""
-    path = action_path("Registries_ListPrivateLinkResources", step.placement.params)
+    path = outputs.action_path("Registries_ListPrivateLinkResources", step.placement.params)
     items = await _pages(step, "GET", path, pages=LINK_PAGES)
     step.status[PRIVATE_LINK_RESOURCES] = [_link_resource(item) for item in items]
 
@@ -84,7 +83,7 @@ async def ping_on_request(step: Step) -> None:
     token = str(requested)
     if (step.status.get(LAST_PING) or {}).get("token") == token:
         return
-    path = action_path("Webhooks_Ping", step.placement.params)
+    path = outputs.action_path("Webhooks_Ping", step.placement.params)
     body = (await step.ctx.client.request("POST", path)).body or {}
     event_id = body.get("id") if isinstance(body, dict) else None
     step.status[LAST_PING] = {"token": token, "id": event_id, "at": format_time(step.ctx.now())}
@@ -96,7 +95,7 @@ async def ping_on_request(step: Step) -> None:
 
 async def summarise_events(step: Step) -> None:
     """Keep the newest webhook events in status.recentEvents, without headers or bodies."""
-    path = action_path("Webhooks_ListEvents", step.placement.params)
+    path = outputs.action_path("Webhooks_ListEvents", step.placement.params)
     items = await _pages(step, "POST", path, pages=EVENT_PAGES, enough=EVENTS_KEPT)
     events = [summarise_event(item) for item in items]
     events.sort(key=lambda e: str(e.get("timestamp") or ""), reverse=True)
@@ -136,7 +135,7 @@ async def deactivate_on_request(step: Step) -> Verdict | None:
         return None
 
     ctx = step.ctx
-    path = action_path("ConnectedRegistries_Deactivate", step.placement.params)
+    path = outputs.action_path("ConnectedRegistries_Deactivate", step.placement.params)
     ctx.effects.post_event("Normal", "Deactivating", (
         "Deactivating the connected registry, as spec.deactivate is true and Azure reports it "
         "active."
@@ -163,14 +162,6 @@ async def deactivate_on_request(step: Step) -> Verdict | None:
 
 # --- helpers -----------------------------------------------------------------------------
 
-def action_path(operation_id: str, params: Mapping[str, str]) -> str:
-    """Return the ARM path of an operation of api.json, filled from a resource's parameters."""
-    path = apimodel.operation(operation_id)["path"]
-    for name, value in params.items():
-        path = path.replace("{" + name + "}", quote(str(value), safe=""))
-    if "{" in path:
-        raise KeyError(f"path parameters missing for {operation_id}: have {sorted(params)}")
-    return path
 
 
 async def _pages(step: Step, method: str, path: str, *, pages: int,

@@ -24,11 +24,9 @@ from acr_operator.arm.errors import ArmError, ArmNotFound, ArmThrottled, ErrorCl
 from acr_operator.arm.lro import (
     PollResult,
     begin_operation,
-    evaluate_poll,
-    evaluate_poll_error,
     seconds_until_poll,
 )
-from acr_operator.reconciler import backoff, bodies, hooks, oneshot
+from acr_operator.reconciler import backoff, bodies, hooks, oneshot, outputs
 from acr_operator.reconciler.conditions import (
     READY,
     STALLED,
@@ -105,7 +103,7 @@ async def delete(obj: dict, ctx: Context) -> Outcome:
 
 
 def policy_of(obj: dict) -> str:
-    """Return the object's reconcile policy, or INVALID for a value that is none of POLICIES."""
+    """Return the object's reconcile policy, or INVALID for a value outside POLICIES."""
     annotations = (obj.get("metadata") or {}).get("annotations") or {}
     value = str(annotations.get(POLICY_ANNOTATION, MANAGE)).strip().lower()
     return value if value in POLICIES else INVALID
@@ -200,15 +198,7 @@ class _Run:
         raise _operation_error(result)
 
     async def poll(self, operation: dict) -> PollResult:
-        default = self.ctx.settings.default_poll_seconds
-        try:
-            response = await self.ctx.client.request("GET", operation["url"])
-        except ArmError as error:
-            return evaluate_poll_error(operation, error, now=self.now, default_poll=default)
-        return evaluate_poll(
-            operation, response.status, response.headers, response.body,
-            now=self.now, default_poll=default,
-        )
+        return await outputs.poll(self.ctx, operation, now=self.now)
 
     async def still_running(self, result: PollResult) -> Outcome:
         self.status["operation"] = result.operation
@@ -554,7 +544,7 @@ class _Run:
             *,
             waiting_on: tuple[str, str] | None = None,
     ) -> Outcome:
-        """Write the conditions and the status built so far; say when to come back."""
+        """Write the conditions and the status built so far, and return the delay until the next step."""
         if verdict.ready == TRUE:
             self.status.pop("refusedGeneration", None)
         self.status["conditions"] = apply_verdict(

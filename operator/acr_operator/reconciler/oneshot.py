@@ -31,12 +31,10 @@ from acr_operator.arm.errors import ArmError, ArmThrottled, ErrorClass, redact
 from acr_operator.arm.lro import (
     PollResult,
     begin_operation,
-    evaluate_poll,
-    evaluate_poll_error,
     format_time,
     seconds_until_poll,
 )
-from acr_operator.reconciler import backoff, bodies
+from acr_operator.reconciler import backoff, bodies, outputs
 from acr_operator.reconciler.conditions import (
     READY,
     TRUE,
@@ -165,15 +163,7 @@ class _Shot:
                                  error.get("message") or f"the operation ended {result.state}")
 
     async def poll(self, operation: dict) -> PollResult:
-        default = self.ctx.settings.default_poll_seconds
-        try:
-            response = await self.ctx.client.request("GET", operation["url"])
-        except ArmError as error:
-            return evaluate_poll_error(operation, error, now=self.now, default_poll=default)
-        return evaluate_poll(
-            operation, response.status, response.headers, response.body,
-            now=self.now, default_poll=default,
-        )
+        return await outputs.poll(self.ctx, operation, now=self.now)
 
     async def still_running(self, operation: dict) -> Outcome:
         delay = seconds_until_poll(operation, now=self.now)

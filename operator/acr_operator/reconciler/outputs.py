@@ -18,6 +18,7 @@ and `docker login` scripts expect.
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections.abc import Callable, Iterable, Mapping
 from urllib.parse import quote
@@ -127,10 +128,14 @@ def action_path(operation_id: str, params: Mapping[str, str]) -> str:
     return path
 
 
-async def poll(ctx: Context, operation: dict) -> PollResult:
-    """Poll a saved action operation once, as the engine polls its writes."""
+async def poll(ctx: Context, operation: dict, *, now: datetime.datetime | None = None) -> PollResult:
+    """Poll a saved operation once and evaluate ARM's response.
+
+    `now` is the time the step started, so that one step uses one clock reading; it
+    defaults to the clock's current time.
+    """
     default = ctx.settings.default_poll_seconds
-    now = ctx.now()
+    now = now or ctx.now()
     try:
         response = await ctx.client.request("GET", operation["url"])
     except ArmError as error:
