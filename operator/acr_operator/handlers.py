@@ -225,7 +225,7 @@ async def reconcile_daemon(
         stopped: kopf.DaemonStopped,
         **kwargs: Any,
 ) -> None:
-    """The object's worker: one reconcile step, then sleep until the next is due."""
+    """Run the object's worker: one reconcile step, then sleep until the next is due."""
     state = _state_for(body)
     ctx = _context(body, state, memo, logger, kwargs)
     failures = 0

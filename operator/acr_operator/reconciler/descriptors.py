@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from acr_operator import apimodel
 
-# Spec fields that say where a resource lives; they are never part of an ARM body.
+# Spec fields that place a resource in Azure. They are never part of an ARM body.
 REGISTRY_PLACEMENT = ("azureName", "resourceGroup", "subscriptionId")
 
 
